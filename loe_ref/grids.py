@@ -1,0 +1,62 @@
+"""Pixel coordinates and the per-layer grid arrangements (alpha_i, beta_i).
+
+docs/method.md, sections 1 and 3. Layer i reads the coordinate through
+q = alpha_i * p + beta_i; the integer lattice of q cuts each axis into cells of width
+1 / alpha_i, T consecutive cells form one tile of N = T^d experts, and tiles repeat.
+"""
+import numpy as np
+
+from .backend import xp_of
+
+ARRANGEMENTS = ("quadtree", "coarse_to_fine", "fine_to_coarse", "gray_code")
+
+
+def pixel_coords(shape, dtype=np.float64):
+    """Pixel-centre coordinates p = (n + 1/2) / S of a signal of ``shape``.
+
+    Returns (P, d) with P = prod(shape), rows in C order; axis k of the signal is
+    coordinate k. Drawn on the host.
+    """
+    shape = tuple(int(s) for s in shape)
+    if not 1 <= len(shape) <= 3 or min(shape) < 1:
+        raise ValueError(f"signal shape {shape} must have 1 to 3 positive sizes")
+    axes = [(np.arange(s, dtype=np.float64) + 0.5) / s for s in shape]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.stack([m.ravel() for m in mesh], axis=1).astype(dtype)
+
+
+def arrangement(name, layers, tile):
+    """(alpha, beta): float arrays of length ``layers`` for a named arrangement.
+
+    quadtree / coarse_to_fine: alpha_i = T^i; fine_to_coarse: alpha_i = T^(L+1-i);
+    gray_code (T = 2 only): alpha_i = 2^(i-1), beta_i = 1/2. Layers count from 1.
+    """
+    if layers < 1:
+        raise ValueError(f"layers={layers} must be a positive integer")
+    if tile < 1:
+        raise ValueError(f"tile={tile} must be a positive integer")
+    i = np.arange(1, layers + 1, dtype=np.float64)
+    if name in ("quadtree", "coarse_to_fine"):
+        return float(tile) ** i, np.zeros(layers)
+    if name == "fine_to_coarse":
+        return float(tile) ** (layers + 1 - i), np.zeros(layers)
+    if name == "gray_code":
+        if tile != 2:
+            raise ValueError(f"gray_code needs tile=2, got tile={tile}")
+        return 2.0 ** (i - 1), np.full(layers, 0.5)
+    raise ValueError(f"unknown grid {name!r}; expected one of {', '.join(ARRANGEMENTS)}")
+
+
+def expert_index(p, alpha, beta, tile):
+    """Nearest-blending expert j = sum_k (floor(alpha p_k + beta) mod T) T^k, shape (P,)."""
+    xp = xp_of(p)
+    t = xp.floor(alpha * p + beta).astype(xp.int64) % tile
+    radix = tile ** xp.arange(p.shape[1], dtype=xp.int64)
+    return t @ radix
+
+
+def expert_maps(shape, alpha, beta, tile):
+    """Expert index of every pixel in every layer: (L, *shape) int64, for pictures and checks."""
+    p = pixel_coords(shape)
+    return np.stack([expert_index(p, a, b, tile).reshape(shape) for a, b in zip(alpha, beta)])
+

@@ -1,0 +1,202 @@
+"""The LoE network f(p) = g_out(phi(h_L(... phi(h_1(gamma(p), p)) ..., p))).
+
+docs/method.md, section 1 (the paper's Eq. (2)); its backward pass is docs/derivations.md,
+section 5. Parameters are a plain dict of arrays: W1..WL (N, Ci, Co) and b1..bL (Co,)
+for the position-dependent layers, W_out (H, C) and b_out (C,) for the output layer.
+"""
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .activations import ACTIVATIONS, activation_backward, activation_forward
+from .backend import xp_of
+from .blending import BLENDS, blend_backward
+from .encoding import encode_backward, encode_forward, encoded_dims
+from .grids import ARRANGEMENTS, arrangement
+from .layers import dynamic_linear_backward, dynamic_linear_forward, linear_backward, linear_forward
+from .routing import make_plan
+
+INITS = ("default", "kaiming", "siren")
+
+
+@dataclass
+class Config:
+    """Everything that fixes the network's shape and function.
+
+    ``layers`` counts the position-dependent layers (the paper's 10-layer network has 9
+    plus the output layer). ``grid`` is an arrangement name, or "custom" with per-layer
+    ``alpha`` and ``beta``. Defaults are the paper's configuration.
+    """
+    in_dims: int = 2
+    out_channels: int = 1
+    hidden: int = 64
+    layers: int = 9
+    tile: int = 2
+    blend: str = "nearest"
+    grid: str = "quadtree"
+    alpha: list = field(default_factory=list)
+    beta: list = field(default_factory=list)
+    act: str = "sine"
+    omega0: float = 1.0
+    slope: float = 0.2
+    init: str = "default"
+    pe: int = 0
+
+    def __post_init__(self):
+        for name in ("in_dims", "out_channels", "hidden", "layers", "tile"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive integer")
+        if self.in_dims > 3:
+            raise ValueError(f"in_dims={self.in_dims} must be 1, 2 or 3")
+        if isinstance(self.pe, bool) or not isinstance(self.pe, (int, np.integer)) or self.pe < 0:
+            raise ValueError(f"pe={self.pe!r} must be a non-negative integer (octaves; 0 = none)")
+        _choice("blend", self.blend, BLENDS)
+        _choice("act", self.act, ACTIVATIONS)
+        _choice("init", self.init, INITS)
+        _choice("grid", self.grid, ARRANGEMENTS + ("custom",))
+        if not (math.isfinite(self.omega0) and self.omega0 > 0):
+            raise ValueError(f"omega0={self.omega0!r} must be a positive number")
+        if not 0 <= self.slope < 1:
+            raise ValueError(f"slope={self.slope!r} must lie in [0, 1)")
+        if self.grid == "custom":
+            if len(self.alpha) != self.layers or len(self.beta) != self.layers:
+                raise ValueError(f"custom grid needs {self.layers} alpha and beta values, "
+                                 f"got {len(self.alpha)} and {len(self.beta)}")
+            if min(self.alpha) <= 0:
+                raise ValueError(f"custom alpha {list(self.alpha)} must be positive")
+        else:
+            arrangement(self.grid, self.layers, self.tile)
+
+    def scales(self):
+        """(alpha, beta): the per-layer grid scale and offset, float arrays of length L."""
+        if self.grid == "custom":
+            return np.asarray(self.alpha, dtype=np.float64), np.asarray(self.beta, dtype=np.float64)
+        return arrangement(self.grid, self.layers, self.tile)
+
+    @property
+    def n_experts(self):
+        """N = T^d."""
+        return self.tile ** self.in_dims
+
+    def to_json(self):
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        return cls(**json.loads(text))
+
+
+def _choice(name, value, allowed):
+    if value not in allowed:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
+
+
+def param_names(cfg):
+    """Parameter names in a fixed order."""
+    names = []
+    for i in range(1, cfg.layers + 1):
+        names += [f"W{i}", f"b{i}"]
+    return names + ["W_out", "b_out"]
+
+
+def init_params(cfg, seed=0):
+    """Initial parameters, drawn on the host in float64 with ``numpy.random.default_rng(seed)``.
+
+    default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases (a PyTorch linear
+    layer's default); kaiming: weights U(-g sqrt(3/fan_in), +) with the leaky-ReLU gain
+    g = sqrt(2 / (1 + slope^2)); siren: first layer U(-1/fan_in, 1/fan_in), later layers
+    U(-sqrt(6/fan_in)/omega0, +). Each expert is drawn like a separate linear layer.
+    """
+    rng = np.random.default_rng(seed)
+    widths = [encoded_dims(cfg.in_dims, cfg.pe)] + [cfg.hidden] * cfg.layers
+    params = {}
+    for i in range(cfg.layers + 1):
+        fan_in = widths[i]
+        last = i == cfg.layers
+        shape = (fan_in, cfg.out_channels) if last else (cfg.n_experts, fan_in, cfg.hidden)
+        bound = 1.0 / math.sqrt(fan_in)
+        if cfg.init == "kaiming":
+            wbound = math.sqrt(2.0 / (1.0 + cfg.slope ** 2)) * math.sqrt(3.0 / fan_in)
+        elif cfg.init == "siren":
+            wbound = 1.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in) / cfg.omega0
+        else:
+            wbound = bound
+        wname, bname = ("W_out", "b_out") if last else (f"W{i + 1}", f"b{i + 1}")
+        params[wname] = rng.uniform(-wbound, wbound, size=shape)
+        params[bname] = rng.uniform(-bound, bound, size=shape[-1])
+    return params
+
+
+def count_params(params):
+    return int(sum(v.size for v in params.values()))
+
+
+def plan_for(cfg, p, dtype=None):
+    """The routing plan of coordinates p (P, d) through the network's grids."""
+    if p.ndim != 2 or p.shape[1] != cfg.in_dims:
+        raise ValueError(f"coordinates of shape {tuple(p.shape)} do not match in_dims={cfg.in_dims}")
+    alpha, beta = cfg.scales()
+    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype)
+
+
+def forward(params, plan, cfg):
+    """f(p) for the plan's coordinates. Returns pred (P, C) in natural order, cache.
+
+    The activations of layer i live in that layer's working order (routing.py); the
+    cache holds the encoding cache and, per layer, (linear cache, activation cache).
+    """
+    dtype = params["W_out"].dtype
+    routes = plan.routes
+    h, enc_cache = encode_forward(plan.p[routes[0].order].astype(dtype, copy=False), cfg.pe)
+    layer_caches = []
+    for i, route in enumerate(routes):
+        if i > 0:
+            h = h[route.gather]
+        z, lin_cache = dynamic_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], route)
+        h, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)
+        layer_caches.append((lin_cache, act_cache))
+    out, out_cache = linear_forward(h, params["W_out"], params["b_out"])
+    return out[plan.unsort], (plan, enc_cache, layer_caches, out_cache)
+
+
+def backward(dpred, cache, cfg, need_dp=False):
+    """Gradients of every parameter from dpred (P, C) in natural order.
+
+    Returns a dict with the keys of the parameters; with ``need_dp`` also "p", the
+    gradient with respect to the coordinates (P, d) through the encoding and the blending.
+    """
+    plan, enc_cache, layer_caches, out_cache = cache
+    routes = plan.routes
+    grads = {}
+    dh, grads["W_out"], grads["b_out"] = linear_backward(dpred[routes[-1].order], out_cache)
+    dp = xp_of(dpred).zeros(plan.p.shape, dtype=dpred.dtype) if need_dp else None
+    for i in range(cfg.layers - 1, -1, -1):
+        lin_cache, act_cache = layer_caches[i]
+        route = routes[i]
+        dz = activation_backward(cfg.act, dh, act_cache)
+        dx, grads[f"W{i + 1}"], grads[f"b{i + 1}"], dwts = dynamic_linear_backward(
+            dz, lin_cache, need_weights=need_dp and cfg.blend == "linear")
+        if need_dp and dwts is not None:
+            dp[route.order] += blend_backward(cfg.blend, dwts, route.blend_cache)
+        if i > 0:
+            dh = xp_of(dx).empty_like(dx)
+            dh[route.gather] = dx
+        else:
+            dh = dx
+    if need_dp:
+        dp[routes[0].order] += encode_backward(dh, enc_cache)
+        grads["p"] = dp
+    return grads
+
+
+def predict(params, cfg, p, chunk=65536):
+    """f(p) for coordinates p (P, d), evaluated ``chunk`` points at a time (bounded memory)."""
+    xp = xp_of(params["W_out"])
+    out = xp.empty((p.shape[0], cfg.out_channels), dtype=params["W_out"].dtype)
+    for s in range(0, p.shape[0], chunk):
+        block = xp.asarray(p[s:s + chunk])
+        out[s:s + chunk] = forward(params, plan_for(cfg, block), cfg)[0]
+    return out
