@@ -1,0 +1,42 @@
+"""Test data: coordinates kept off cell boundaries and blending kinks."""
+import numpy as np
+
+
+def keep_off_cells(p, alpha, beta, margin, shift=0.0, rng=None, tries=200):
+    """Move points whose q = alpha p + beta - shift lies within ``margin`` (in q) of an integer.
+
+    shift = 0 guards the cell boundaries (where nearest blending jumps), shift = 1/2 the
+    cell centres (where linear blending has its kinks). Offending coordinates are redrawn
+    nearby until every layer is clear; returns the moved copy of p (P, d).
+    """
+    rng = rng or np.random.default_rng(0)
+    p = p.copy()
+    for _ in range(tries):
+        bad = np.zeros(p.shape, dtype=bool)
+        for a, b in zip(alpha, beta):
+            q = a * p + b - shift
+            bad |= np.abs(q - np.round(q)) < margin
+        if not bad.any():
+            return p
+        p[bad] = np.clip(p[bad] + rng.uniform(-0.05, 0.05, size=int(bad.sum())), 1e-3, 1 - 1e-3)
+    raise RuntimeError("could not move the points off the cell boundaries")
+
+
+def preactivations_min(params, plan, cfg):
+    """Smallest |z| over every layer's pre-activations, per point in natural order (P,)."""
+    from loe_ref.activations import activation_forward
+    from loe_ref.backend import to_host
+    from loe_ref.encoding import encode_forward
+    from loe_ref.layers import dynamic_linear_forward
+
+    routes = plan.routes
+    h, _ = encode_forward(plan.p[routes[0].order], cfg.pe)
+    zmin = np.full(plan.p.shape[0], np.inf)
+    for i, route in enumerate(routes):
+        if i:
+            h = h[route.gather]
+        z, _ = dynamic_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], route)
+        order = to_host(route.order)
+        zmin[order] = np.minimum(zmin[order], np.abs(to_host(z)).min(axis=1))
+        h, _ = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)
+    return zmin

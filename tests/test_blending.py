@@ -1,0 +1,83 @@
+import math
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loe_ref.backend import to_host
+from loe_ref.blending import dense_coefficients, linear_backward, linear_forward, nearest_backward, nearest_forward
+from tests.gradcheck import STEP, check_gradients, upstream
+from tests.helpers import keep_off_cells
+
+layer = st.fixed_dictionaries({
+    "d": st.integers(1, 3), "tile": st.integers(1, 3), "P": st.integers(1, 30),
+    "alpha": st.sampled_from([1.0, 2.0, 3.0, 4.0, 9.0, 2.5]), "beta": st.floats(0.0, 1.0),
+    "seed": st.integers(0, 2 ** 16)})
+
+
+def _points(c, shift):
+    rng = np.random.default_rng(c["seed"])
+    p = rng.uniform(0, 1, (c["P"], c["d"]))
+    return keep_off_cells(p, [c["alpha"]], [c["beta"]], margin=4 * STEP * c["alpha"] + 1e-6,
+                          shift=shift, rng=rng), rng
+
+
+@given(layer)
+def test_nearest_equals_per_point_selection(xp, c):
+    p, _ = _points(c, 0.0)
+    idx, w, _ = nearest_forward(xp.asarray(p), c["alpha"], c["beta"], c["tile"])
+    assert w is None and idx.shape == (c["P"], 1)
+    for n in range(c["P"]):
+        j = sum((math.floor(c["alpha"] * p[n, k] + c["beta"]) % c["tile"]) * c["tile"] ** k
+                for k in range(c["d"]))
+        assert int(idx[n, 0]) == j
+
+
+@given(layer)
+def test_linear_coefficients_are_a_partition_of_unity(xp, c):
+    p, _ = _points(c, 0.0)
+    idx, w, _ = linear_forward(xp.asarray(p), c["alpha"], c["beta"], c["tile"])
+    B = to_host(dense_coefficients(idx, w, c["tile"] ** c["d"]))
+    assert (B >= 0).all()
+    np.testing.assert_allclose(B.sum(axis=1), 1.0, atol=1e-12)
+
+
+@given(layer)
+def test_linear_agrees_with_nearest_at_cell_centres(xp, c):
+    rng = np.random.default_rng(c["seed"])
+    cells = rng.integers(0, 1000, (c["P"], c["d"]))
+    p = (cells + 0.5 - c["beta"]) / c["alpha"]
+    n_exp = c["tile"] ** c["d"]
+    idx_l, w_l, _ = linear_forward(xp.asarray(p), c["alpha"], c["beta"], c["tile"])
+    idx_n, _, _ = nearest_forward(xp.asarray(p), c["alpha"], c["beta"], c["tile"])
+    np.testing.assert_allclose(to_host(dense_coefficients(idx_l, w_l, n_exp)),
+                               to_host(dense_coefficients(idx_n, None, n_exp)), atol=1e-9)
+
+
+@given(layer)
+def test_linear_backward_matches_finite_differences(xp, c):
+    p, rng = _points(c, 0.5)
+    G = upstream(rng, (c["P"], 2 ** c["d"]))
+    idx0, w, cache = linear_forward(xp.asarray(p), c["alpha"], c["beta"], c["tile"])
+    dp = to_host(linear_backward(xp.asarray(G), cache))
+
+    def f():
+        idx, w, _ = linear_forward(xp.asarray(p), c["alpha"], c["beta"], c["tile"])
+        assert (to_host(idx) == to_host(idx0)).all()
+        return float((to_host(w) * G).sum())
+
+    check_gradients(f, {"p": p}, {"p": dp})
+
+
+@given(layer)
+def test_nearest_backward_is_zero_off_boundaries(xp, c):
+    p, rng = _points(c, 0.0)
+    _, _, cache = nearest_forward(xp.asarray(p), c["alpha"], c["beta"], c["tile"])
+    dp = to_host(nearest_backward(None, cache))
+    G = upstream(rng, (c["P"],))
+
+    def f():
+        idx, _, _ = nearest_forward(xp.asarray(p), c["alpha"], c["beta"], c["tile"])
+        return float((to_host(idx)[:, 0] * G).sum())
+
+    check_gradients(f, {"p": p}, {"p": dp})

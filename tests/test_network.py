@@ -1,0 +1,140 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loe_ref import checkpoint
+from loe_ref.backend import to_host
+from loe_ref.grids import pixel_coords
+from loe_ref.layers import linear_forward
+from loe_ref.activations import activation_forward
+from loe_ref.encoding import encode_forward
+from loe_ref.network import Config, backward, forward, init_params, param_names, plan_for, predict
+from tests.gradcheck import STEP, check_gradients, upstream
+from tests.helpers import keep_off_cells, preactivations_min
+
+
+@st.composite
+def configs(draw):
+    d = draw(st.integers(1, 3))
+    tile = draw(st.integers(1, 3))
+    layers = draw(st.integers(1, 3))
+    grids = ["quadtree", "fine_to_coarse", "custom"] + (["gray_code"] if tile == 2 else [])
+    grid = draw(st.sampled_from(grids))
+    alpha = beta = []
+    if grid == "custom":
+        alpha = draw(st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0, 5.0]), min_size=layers, max_size=layers))
+        beta = draw(st.lists(st.floats(0.0, 1.0), min_size=layers, max_size=layers))
+    act = draw(st.sampled_from(["sine", "leaky_relu"]))
+    init = draw(st.sampled_from(["default", "kaiming", "siren"]))
+    omega0 = 30.0 if init == "siren" else draw(st.sampled_from([1.0, 2.0]))
+    return Config(in_dims=d, out_channels=draw(st.sampled_from([1, 3])), hidden=draw(st.integers(1, 5)),
+                  layers=layers, tile=tile, blend=draw(st.sampled_from(["nearest", "linear"])),
+                  grid=grid, alpha=alpha, beta=beta, act=act, omega0=omega0,
+                  slope=draw(st.sampled_from([0.2, 0.01])), init=init, pe=draw(st.integers(0, 2)))
+
+
+def _points(cfg, P, rng, params, xp):
+    """Points off every layer's cell boundaries (nearest) or centres (linear) and off ReLU kinks."""
+    alpha, beta = cfg.scales()
+    shift = 0.5 if cfg.blend == "linear" else 0.0
+    margin = 4 * STEP * alpha.max() + 1e-6
+    p = keep_off_cells(rng.uniform(0, 1, (P, cfg.in_dims)), alpha, beta, margin, shift, rng)
+    if cfg.act != "leaky_relu":
+        return p
+    for _ in range(100):
+        dev = {k: xp.asarray(v) for k, v in params.items()}
+        near = preactivations_min(dev, plan_for(cfg, xp.asarray(p)), cfg) < 2e-2
+        if not near.any():
+            return p
+        p[near] = rng.uniform(0, 1, (int(near.sum()), cfg.in_dims))
+        p = keep_off_cells(p, alpha, beta, margin, shift, rng)
+    raise RuntimeError("could not move the points off the ReLU kinks")
+
+
+@given(configs(), st.integers(1, 10), st.integers(0, 2 ** 16))
+def test_network_backward_matches_finite_differences(xp, cfg, P, seed):
+    """Every parameter tensor and the coordinates, for random architectures."""
+    rng = np.random.default_rng(seed)
+    params = init_params(cfg, seed)
+    p = _points(cfg, P, rng, params, xp)
+    G = upstream(rng, (P, cfg.out_channels))
+    dev = {k: xp.asarray(v) for k, v in params.items()}
+    pred, cache = forward(dev, plan_for(cfg, xp.asarray(p)), cfg)
+    grads = {k: to_host(v) for k, v in backward(xp.asarray(G), cache, cfg, need_dp=True).items()}
+    assert set(grads) == set(param_names(cfg)) | {"p"}
+
+    def f():
+        dev = {k: xp.asarray(v) for k, v in params.items()}
+        return float((to_host(forward(dev, plan_for(cfg, xp.asarray(p)), cfg)[0]) * G).sum())
+
+    check_gradients(f, {**params, "p": p}, grads)
+
+
+@given(st.integers(1, 3), st.integers(1, 4), st.sampled_from(["sine", "leaky_relu"]),
+       st.integers(0, 2), st.integers(0, 2 ** 16))
+def test_one_expert_is_a_plain_mlp(xp, d, layers, act, pe, seed):
+    cfg = Config(in_dims=d, layers=layers, tile=1, hidden=6, act=act, pe=pe, out_channels=2)
+    params = init_params(cfg, seed)
+    p = np.random.default_rng(seed).uniform(0, 1, (17, d))
+    pred, _ = forward({k: xp.asarray(v) for k, v in params.items()}, plan_for(cfg, xp.asarray(p)), cfg)
+    h, _ = encode_forward(p, pe)
+    for i in range(1, layers + 1):
+        h, _ = activation_forward(act, linear_forward(h, params[f"W{i}"][0], params[f"b{i}"])[0])
+    expected, _ = linear_forward(h, params["W_out"], params["b_out"])
+    np.testing.assert_allclose(to_host(pred), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("blend", ["nearest", "linear"])
+@pytest.mark.parametrize("act,init,omega0", [("sine", "default", 1.0), ("leaky_relu", "default", 1.0),
+                                             ("sine", "siren", 30.0)])
+def test_float32_forward_agrees_with_float64(xp, blend, act, init, omega0):
+    cfg = Config(blend=blend, act=act, init=init, omega0=omega0, grid="fine_to_coarse")
+    params = init_params(cfg, 3)
+    p = pixel_coords((64, 64))
+    out = {}
+    for dt in (np.float64, np.float32):
+        dev = {k: xp.asarray(v.astype(dt)) for k, v in params.items()}
+        out[dt] = to_host(forward(dev, plan_for(cfg, xp.asarray(p), dt), cfg)[0])
+    assert out[np.float32].dtype == np.float32
+    scale = np.abs(out[np.float64]).max()
+    err = np.abs(out[np.float32] - out[np.float64]).max() / scale
+    assert err < 100 * np.finfo(np.float32).eps, err
+
+
+def test_predict_in_chunks_equals_one_pass(xp):
+    cfg = Config(blend="linear", layers=4, hidden=8)
+    dev = {k: xp.asarray(v) for k, v in init_params(cfg, 0).items()}
+    p = xp.asarray(pixel_coords((20, 30)))
+    whole = to_host(forward(dev, plan_for(cfg, p), cfg)[0])
+    np.testing.assert_allclose(to_host(predict(dev, cfg, p, chunk=77)), whole, rtol=1e-13, atol=1e-13)
+
+
+def test_init_is_reproducible_and_seeded():
+    cfg = Config()
+    a, b, c = init_params(cfg, 5), init_params(cfg, 5), init_params(cfg, 6)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["W1"], c["W1"])
+    assert a["W1"].shape == (4, 2, 64) and a["W9"].shape == (4, 64, 64) and a["W_out"].shape == (64, 1)
+
+
+def test_checkpoint_roundtrip(tmp_path):
+    cfg = Config(grid="gray_code", act="leaky_relu", pe=2, blend="linear")
+    params = init_params(cfg, 1)
+    path = tmp_path / "ck.npz"
+    checkpoint.save(path, params, cfg, extra={"adam_m/W1": params["W1"] * 0}, meta={"iteration": 3})
+    cfg2, params2, extra, meta = checkpoint.load(path)
+    assert cfg2 == cfg and meta == {"iteration": 3} and list(extra) == ["adam_m/W1"]
+    assert all(np.array_equal(params[k], params2[k]) for k in params)
+    assert [f.name for f in tmp_path.iterdir()] == ["ck.npz"]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"grid": "spiral"}, "unknown grid 'spiral'"), ({"act": "relu"}, "unknown act 'relu'"),
+    ({"hidden": 0}, "hidden=0"), ({"layers": -1}, "layers=-1"), ({"blend": "cubic"}, "unknown blend"),
+    ({"in_dims": 4}, "in_dims=4"), ({"grid": "gray_code", "tile": 3}, "gray_code needs tile=2"),
+    ({"grid": "custom", "layers": 2, "alpha": [1.0], "beta": [0.0]}, "custom grid needs 2"),
+    ({"omega0": 0.0}, "omega0=0.0"), ({"pe": -1}, "pe=-1"), ({"init": "xavier"}, "unknown init")])
+def test_bad_config(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Config(**kwargs)
