@@ -26,3 +26,12 @@ def xp(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.gradcheck import WORST
+    if WORST["where"] is not None:
+        name, i, a, n = WORST["where"]
+        terminalreporter.write_line(
+            f"gradient checks: worst relative error {WORST['error']:.2e} at {name}{list(i)} "
+            f"(analytic {a:.6g}, numerical {n:.6g})")

@@ -26,7 +26,7 @@ def configs(draw):
         alpha = draw(st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0, 5.0]), min_size=layers, max_size=layers))
         beta = draw(st.lists(st.floats(0.0, 1.0), min_size=layers, max_size=layers))
     act = draw(st.sampled_from(["sine", "leaky_relu"]))
-    init = draw(st.sampled_from(["default", "kaiming", "siren"]))
+    init = draw(st.sampled_from(["default", "kaiming"] + (["siren"] if act == "sine" else [])))
     omega0 = 30.0 if init == "siren" else draw(st.sampled_from([1.0, 2.0]))
     return Config(in_dims=d, out_channels=draw(st.sampled_from([1, 3])), hidden=draw(st.integers(1, 5)),
                   layers=layers, tile=tile, blend=draw(st.sampled_from(["nearest", "linear"])),
@@ -68,7 +68,7 @@ def test_network_backward_matches_finite_differences(xp, cfg, P, seed):
         dev = {k: xp.asarray(v) for k, v in params.items()}
         return float((to_host(forward(dev, plan_for(cfg, xp.asarray(p)), cfg)[0]) * G).sum())
 
-    check_gradients(f, {**params, "p": p}, grads)
+    check_gradients(f, {**params, "p": p}, grads, steps={"p": STEP / 10})
 
 
 @given(st.integers(1, 3), st.integers(1, 4), st.sampled_from(["sine", "leaky_relu"]),
