@@ -4,40 +4,50 @@ from .backend import xp_of
 ACTIVATIONS = ("sine", "leaky_relu")
 
 
-def sine_forward(z, omega0):
+def sine_forward(z, omega0, out=None):
     """phi(z) = sin(omega0 z). z (P, C). Returns out (P, C), cache (z, omega0)."""
-    return xp_of(z).sin(omega0 * z), (z, omega0)
+    xp = xp_of(z)
+    return xp.sin(z if omega0 == 1.0 else omega0 * z, out=out), (z, omega0)
 
 
 def sine_backward(dout, cache):
     """dz = dout * omega0 cos(omega0 z), shape (P, C)."""
     z, omega0 = cache
-    return dout * (omega0 * xp_of(z).cos(omega0 * z))
+    xp = xp_of(z)
+    dz = xp.cos(z if omega0 == 1.0 else omega0 * z)
+    if omega0 != 1.0:
+        dz *= omega0
+    dz *= dout
+    return dz
 
 
-def leaky_relu_forward(z, slope):
-    """phi(z) = z for z > 0, slope z otherwise. Returns out (P, C), cache (gain,).
+def leaky_relu_forward(z, slope, out=None):
+    """phi(z) = z for z > 0, slope z otherwise, i.e. max(z, slope z) as 0 <= slope < 1.
 
-    gain = slope + (1 - slope) [z > 0] is the local derivative, so out = gain z.
+    Returns out (P, C), cache (mask, slope) with the boolean mask z > 0 (P, C).
     """
-    gain = (z > 0).astype(z.dtype)
-    gain *= 1.0 - slope
-    gain += slope
-    return gain * z, (gain,)
+    xp = xp_of(z)
+    out = xp.multiply(z, slope, out=out)
+    xp.maximum(z, out, out=out)
+    return out, (z > 0, slope)
 
 
 def leaky_relu_backward(dout, cache):
-    """dz = dout * gain, shape (P, C)."""
-    (gain,) = cache
-    return dout * gain
+    """dz = dout * (slope + (1 - slope) mask), shape (P, C)."""
+    mask, slope = cache
+    gain = mask.astype(dout.dtype)
+    gain *= 1.0 - slope
+    gain += slope
+    gain *= dout
+    return gain
 
 
-def activation_forward(name, z, omega0=1.0, slope=0.2):
-    """Dispatch by name to ``sine_forward`` or ``leaky_relu_forward``."""
+def activation_forward(name, z, omega0=1.0, slope=0.2, out=None):
+    """Dispatch by name to ``sine_forward`` or ``leaky_relu_forward`` (``out``: optional buffer)."""
     if name == "sine":
-        return sine_forward(z, omega0)
+        return sine_forward(z, omega0, out)
     if name == "leaky_relu":
-        return leaky_relu_forward(z, slope)
+        return leaky_relu_forward(z, slope, out)
     raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
 
 

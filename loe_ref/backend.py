@@ -60,3 +60,47 @@ def to_host(a):
 def to_device(a, xp):
     """``a`` as an array of module ``xp``."""
     return xp.asarray(a)
+
+
+_POOL = None
+
+
+def map_blocks(fn, blocks):
+    """[fn(s, t) for (s, t) in blocks], the blocks shared among the CPU cores.
+
+    Row blocks of one array touch disjoint rows, so they run on a thread pool (NumPy
+    and BLAS release the GIL) with BLAS held to one thread per worker. One block runs
+    directly, with BLAS free to use every core. Results keep the order of ``blocks``.
+    """
+    global _POOL
+    if len(blocks) == 1:
+        return [fn(*blocks[0])]
+    if _POOL is None:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+        _POOL = ThreadPoolExecutor(max(1, len(os.sched_getaffinity(0))))
+    with _blas_threads(1):
+        return list(_POOL.map(lambda b: fn(*b), blocks))
+
+
+class _blas_threads:
+    """Limit BLAS to n threads inside the block (a no-op without threadpoolctl)."""
+    _controller = None
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        if _blas_threads._controller is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+                _blas_threads._controller = ThreadpoolController()
+            except ImportError:
+                _blas_threads._controller = False
+        ctl = _blas_threads._controller
+        self.limit = ctl.limit(limits=self.n, user_api="blas") if ctl else None
+        return self
+
+    def __exit__(self, *exc):
+        if self.limit is not None:
+            self.limit.restore_original_limits()

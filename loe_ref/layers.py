@@ -65,7 +65,7 @@ def dynamic_linear_backward(dout, cache, need_weights=False):
     x, W, route = cache
     xp = xp_of(x)
     Wt = W.transpose(0, 2, 1)
-    db = dout.sum(axis=0)
+    db = xp.ones(dout.shape[0], dtype=dout.dtype) @ dout      # a GEMV, faster than sum(0)
     dW = xp.empty_like(W)
     dwts = xp.empty((x.shape[0], len(route.groups)), dtype=x.dtype) if need_weights else None
     first = route.groups[0]

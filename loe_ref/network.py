@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS, activation_backward, activation_forward
-from .backend import xp_of
+from .backend import map_blocks, xp_of
 from .blending import BLENDS, blend_backward
 from .encoding import encode_backward, encode_forward, encoded_dims
 from .grids import ARRANGEMENTS, arrangement
@@ -145,19 +145,26 @@ def plan_for(cfg, p, dtype=None):
 def forward(params, plan, cfg):
     """f(p) for the plan's coordinates. Returns pred (P, C) in natural order, cache.
 
-    The activations of layer i live in that layer's working order (routing.py); the
-    cache holds the encoding cache and, per layer, (linear cache, activation cache).
+    gamma(p) is computed in natural order; layer i gathers its input into its own
+    working order (routing.py) and runs block by block: gather, dynamic linear layer,
+    activation. The cache holds, per layer, the (linear cache, activation cache) of each
+    block, then the output layer's cache.
     """
+    xp = xp_of(params["W_out"])
     dtype = params["W_out"].dtype
-    routes = plan.routes
-    h, enc_cache = encode_forward(plan.p[routes[0].order].astype(dtype, copy=False), cfg.pe)
+    h, enc_cache = encode_forward(plan.p.astype(dtype, copy=False), cfg.pe)
     layer_caches = []
-    for i, route in enumerate(routes):
-        if i > 0:
-            h = h[route.gather]
-        z, lin_cache = dynamic_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], route)
-        h, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)
-        layer_caches.append((lin_cache, act_cache))
+    for i, route in enumerate(plan.routes):
+        W, b, prev = params[f"W{i + 1}"], params[f"b{i + 1}"], h
+        h = xp.empty((prev.shape[0], W.shape[2]), dtype=dtype)
+
+        def block(s, t):
+            x = xp.take(prev, route.gather[s:t], axis=0)
+            z, lin_cache = dynamic_linear_forward(x, W, b, route.part(s, t))
+            _, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope, out=h[s:t])
+            return lin_cache, act_cache
+
+        layer_caches.append(map_blocks(block, route.blocks))
     out, out_cache = linear_forward(h, params["W_out"], params["b_out"])
     return out[plan.unsort], (plan, enc_cache, layer_caches, out_cache)
 
@@ -165,29 +172,43 @@ def forward(params, plan, cfg):
 def backward(dpred, cache, cfg, need_dp=False):
     """Gradients of every parameter from dpred (P, C) in natural order.
 
-    Returns a dict with the keys of the parameters; with ``need_dp`` also "p", the
-    gradient with respect to the coordinates (P, d) through the encoding and the blending.
+    Layer i's input gradient is written in its own working order; layer i - 1 gathers
+    the rows it needs with ``spread`` of layer i (a gather, never a scatter). Returns a
+    dict with the keys of the parameters; with ``need_dp`` also "p", the gradient with
+    respect to the coordinates (P, d) through the encoding and the blending.
     """
     plan, enc_cache, layer_caches, out_cache = cache
-    routes = plan.routes
+    xp = xp_of(dpred)
     grads = {}
-    dh, grads["W_out"], grads["b_out"] = linear_backward(dpred[routes[-1].order], out_cache)
-    dp = xp_of(dpred).zeros(plan.p.shape, dtype=dpred.dtype) if need_dp else None
+    dh, grads["W_out"], grads["b_out"] = linear_backward(dpred[plan.routes[-1].order], out_cache)
+    dp = xp.zeros(plan.p.shape, dtype=dpred.dtype) if need_dp else None
+    need_weights = need_dp and cfg.blend == "linear"
+    spread = None                       # dh is already in the last layer's order
     for i in range(cfg.layers - 1, -1, -1):
-        lin_cache, act_cache = layer_caches[i]
-        route = routes[i]
-        dz = activation_backward(cfg.act, dh, act_cache)
-        dx, grads[f"W{i + 1}"], grads[f"b{i + 1}"], dwts = dynamic_linear_backward(
-            dz, lin_cache, need_weights=need_dp and cfg.blend == "linear")
-        if need_dp and dwts is not None:
+        route, caches, dnext = plan.routes[i], layer_caches[i], dh
+        in_width = caches[0][0][0].shape[1]          # the first block's linear cache holds x
+        dh = xp.empty((dnext.shape[0], in_width), dtype=dnext.dtype)
+
+        def block(s, t, k):
+            lin_cache, act_cache = caches[k]
+            dout = dnext[s:t] if spread is None else xp.take(dnext, spread[s:t], axis=0)
+            dz = activation_backward(cfg.act, dout, act_cache)
+            dx, dW, db, dwts = dynamic_linear_backward(dz, lin_cache, need_weights)
+            dh[s:t] = dx
+            return dW, db, dwts
+
+        parts = map_blocks(block, [(s, t, k) for k, (s, t) in enumerate(route.blocks)])
+        dW, db = parts[0][0], parts[0][1]
+        for part in parts[1:]:
+            dW += part[0]
+            db += part[1]
+        grads[f"W{i + 1}"], grads[f"b{i + 1}"] = dW, db
+        if need_weights:
+            dwts = xp.concatenate([part[2] for part in parts])
             dp[route.order] += blend_backward(cfg.blend, dwts, route.blend_cache)
-        if i > 0:
-            dh = xp_of(dx).empty_like(dx)
-            dh[route.gather] = dx
-        else:
-            dh = dx
+        spread = route.spread
     if need_dp:
-        dp[routes[0].order] += encode_backward(dh, enc_cache)
+        dp += encode_backward(xp.take(dh, spread, axis=0), enc_cache)
         grads["p"] = dp
     return grads
 
