@@ -35,7 +35,7 @@ class Config:
     layers: int = 9
     tile: int = 2
     blend: str = "nearest"
-    grid: str = "quadtree"
+    grid: str = "fine_to_coarse"
     alpha: list = field(default_factory=list)
     beta: list = field(default_factory=list)
     act: str = "sine"

@@ -30,6 +30,7 @@ class Group:
 class Route:
     """How one layer sees the batch.
 
+    Index arrays are int32 (int64 beyond 2^31 points).
     order: (P,) natural index of each working row. gather: (P,) rows of the previous
     layer's working order (natural order for the first layer) that form this order;
     spread: its inverse, the row of this order that holds each previous row (the
@@ -95,15 +96,16 @@ def make_plan(p, alpha, beta, tile, blend, dtype=None, block_rows=BLOCK_ROWS):
         blocks = [(s, min(s + block_rows, P)) for s in range(0, P, block_rows)]
     else:
         blocks = [(0, P)]
-    position = xp.arange(P, dtype=xp.int64)
+    index = xp.int32 if P < 2 ** 31 else xp.int64            # halves the plan and its gathers
+    position = xp.arange(P, dtype=index)
     routes = []
     for a, b in zip(alpha, beta):
         idx, _, _ = blend_forward(blend, p, float(a), float(b), tile)
-        order = xp.argsort(idx[:, 0], kind="stable")
+        order = xp.argsort(idx[:, 0], kind="stable").astype(index)
         idx, w, blend_cache = blend_forward(blend, p[order], float(a), float(b), tile)
         groups = []
         for c in range(idx.shape[1]):
-            rows = None if c == 0 else xp.argsort(idx[:, c], kind="stable")
+            rows = None if c == 0 else xp.argsort(idx[:, c], kind="stable").astype(index)
             experts = idx[:, c] if rows is None else idx[rows, c]
             counts = to_host(xp.bincount(experts, minlength=n_experts))
             offsets = (0,) + tuple(int(v) for v in counts.cumsum())

@@ -1,0 +1,67 @@
+"""Signals to fit: scikit-image's bundled pictures by name, or any image file.
+
+Targets are pixel values scaled to [-1, 1] (docs/method.md, section 6), as a (P, C) array
+in the pixel order of ``grids.pixel_coords``.
+"""
+import os
+
+import numpy as np
+
+#: scikit-image pictures that ship inside the package (no download), by their function name.
+BUNDLED = ("astronaut", "brick", "camera", "cat", "chelsea", "checkerboard", "clock", "coffee",
+           "coins", "colorwheel", "grass", "gravel", "horse", "hubble_deep_field",
+           "immunohistochemistry", "logo", "microaneurysms", "moon", "page", "retina", "rocket",
+           "shepp_logan_phantom", "text")
+
+
+class ImageError(ValueError):
+    """An image name or file that cannot be used."""
+
+
+def load_image(source):
+    """An image as float64 in [0, 1], shape (H, W) for grey or (H, W, 3) for colour.
+
+    ``source`` is the name of a bundled scikit-image picture or a path to an image file.
+    """
+    if os.path.exists(source):
+        from skimage import io
+        try:
+            img = io.imread(source)
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [""])[0].rstrip(".")
+            raise ImageError(f"cannot read image file {source!r} ({type(exc).__name__}: {reason})") from None
+    elif source in BUNDLED:
+        from skimage import data
+        img = getattr(data, source)()
+    else:
+        raise ImageError(f"unknown image {source!r}: not a file, and not a bundled picture "
+                         f"({', '.join(BUNDLED)})")
+    return _to_unit_float(np.asarray(img), source)
+
+
+def _to_unit_float(img, source):
+    if img.ndim == 3 and img.shape[2] in (2, 4):          # drop alpha
+        img = img[..., :-1]
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)) or min(img.shape[:2]) < 2:
+        raise ImageError(f"image {source!r} has shape {img.shape}; expected (H, W) grey or (H, W, 3) RGB")
+    if img.dtype == bool:
+        return img.astype(np.float64)
+    if np.issubdtype(img.dtype, np.integer):
+        return img.astype(np.float64) / np.iinfo(img.dtype).max
+    if np.issubdtype(img.dtype, np.floating):
+        return np.clip(img.astype(np.float64), 0.0, 1.0)
+    raise ImageError(f"image {source!r} has unsupported pixel type {img.dtype}")
+
+
+def image_target(img):
+    """(P, C) targets in [-1, 1] from an image in [0, 1] of shape (H, W) or (H, W, C)."""
+    chans = 1 if img.ndim == 2 else img.shape[2]
+    return (2.0 * img - 1.0).reshape(-1, chans)
+
+
+def target_image(values, shape):
+    """Back from (P, C) values in [-1, 1] to an image in [0, 1] of ``shape`` (clipped)."""
+    img = np.clip((np.asarray(values, dtype=np.float64) + 1.0) * 0.5, 0.0, 1.0)
+    return img.reshape(shape)

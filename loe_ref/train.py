@@ -1,0 +1,272 @@
+"""The training loop: fit a network to an image, evaluate, checkpoint, resume, render.
+
+One step is forward, MSE, backward and Adam (docs/method.md, section 6) on the whole
+image or on a random batch of pixels. Evaluation runs over the whole image in chunks.
+"""
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import checkpoint, outputs
+from .backend import get_xp, to_host
+from .data import image_target, load_image, target_image
+from .grids import expert_maps, pixel_coords
+from .losses import mse_backward, mse_forward, psnr
+from .network import backward, count_params, forward, init_params, plan_for, predict
+from .optim import Adam
+
+SCHEDULES = ("constant", "cosine")
+DTYPES = ("float32", "float64")
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (a diverged loss, a checkpoint that does not fit)."""
+
+
+@dataclass
+class TrainOptions:
+    """How to train, as opposed to what (``network.Config``).
+
+    lr None picks 1e-2 for the default and Kaiming inits and 1e-3 for SIREN's.
+    batch 0 trains on every pixel each step. size resizes the image before fitting.
+    """
+    image: str = "camera"
+    size: list = field(default_factory=list)
+    iters: int = 150
+    lr: float = None
+    schedule: str = "constant"
+    seed: int = 0
+    dtype: str = "float32"
+    batch: int = 0
+    eval_every: int = 10
+    checkpoint_every: int = 100
+    chunk: int = 65536
+    device: str = "cpu"
+
+    def __post_init__(self):
+        for name in ("iters", "eval_every", "checkpoint_every", "chunk"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive integer")
+        if not isinstance(self.batch, (int, np.integer)) or self.batch < 0:
+            raise ValueError(f"batch={self.batch!r} must be a positive integer (0 = the whole image)")
+        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr={self.lr!r} must be a positive number")
+        if self.size and (len(self.size) != 2 or min(self.size) < 2):
+            raise ValueError(f"size={list(self.size)} must be two sizes of at least 2 (height width)")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; expected one of {', '.join(SCHEDULES)}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {self.dtype!r}; expected one of {', '.join(DTYPES)}")
+
+    def learning_rate(self, cfg):
+        if self.lr is not None:
+            return self.lr
+        return 1e-3 if cfg.init == "siren" else 1e-2
+
+    def lr_at(self, cfg, it):
+        """Learning rate of step ``it`` (0-based): constant, or cosine decay to 1/100 of it."""
+        lr = self.learning_rate(cfg)
+        if self.schedule == "cosine":
+            lr *= 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * it / self.iters))
+        return lr
+
+
+# Options that a resumed run must share with the checkpoint to reproduce the same numbers.
+RESUME_KEYS = ("image", "size", "lr", "schedule", "seed", "dtype", "batch")
+
+
+def prepare_image(opts):
+    """The target image in [0, 1], resized to ``opts.size`` when given."""
+    img = load_image(opts.image)
+    if opts.size and tuple(opts.size) != img.shape[:2]:
+        from skimage.transform import resize
+        img = resize(img, tuple(opts.size) + img.shape[2:], order=1, anti_aliasing=True)
+    return img
+
+
+class Progress:
+    """A one-line progress bar on a terminal; plain log lines otherwise or when quiet."""
+
+    def __init__(self, total, start=0, quiet=False, stream=sys.stderr):
+        self.total, self.first, self.quiet, self.stream = total, start, quiet, stream
+        self.bar = not quiet and stream.isatty()
+        self.start = time.perf_counter()
+
+    def update(self, it, loss, value):
+        if not self.bar:
+            return
+        done = int(30 * it / self.total)
+        rate = (time.perf_counter() - self.start) / max(it - self.first, 1)
+        self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] {it}/{self.total} loss {loss:.3e} "
+                          f"PSNR {value:.2f} dB {rate:.2f} s/it ")
+        self.stream.flush()
+
+    def log(self, text):
+        if self.bar:
+            self.stream.write("\r" + " " * 100 + "\r")
+        print(text, file=self.stream if self.bar else sys.stdout, flush=True)
+
+    def close(self):
+        if self.bar:
+            self.stream.write("\n")
+
+
+class Trainer:
+    """Holds the device arrays and the state of one run; ``fit`` runs it to ``opts.iters``."""
+
+    def __init__(self, cfg, opts, out_dir, image=None):
+        self.cfg, self.opts, self.out_dir = cfg, opts, out_dir
+        self.xp = get_xp(opts.device)
+        self.dtype = np.dtype(opts.dtype)
+        self.image = prepare_image(opts) if image is None else image
+        y = image_target(self.image)
+        if y.shape[1] != cfg.out_channels:
+            raise ValueError(f"the network has {cfg.out_channels} output channels but image "
+                             f"{opts.image!r} has {y.shape[1]}")
+        self.shape = self.image.shape[:2]
+        self.coords = self.xp.asarray(pixel_coords(self.shape))
+        self.target = self.xp.asarray(y.astype(self.dtype))
+        self.params = {k: self.xp.asarray(v.astype(self.dtype)) for k, v in init_params(cfg, opts.seed).items()}
+        self.opt = Adam(self.params, lr=opts.learning_rate(cfg))
+        self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
+        self.full_plan = plan_for(cfg, self.coords, self.dtype) if opts.batch == 0 else None
+
+    def resume(self, path):
+        """Load parameters, Adam state and history from a checkpoint of the same run."""
+        cfg, params, extra, meta = checkpoint.load(path)
+        if cfg != self.cfg:
+            diff = [f"{k}: {v!r} in the checkpoint, {getattr(self.cfg, k)!r} now"
+                    for k, v in asdict(cfg).items() if getattr(self.cfg, k) != v]
+            raise checkpoint.CheckpointError(f"checkpoint {path!r} has a different configuration ({'; '.join(diff)})")
+        saved = meta.get("options", {})
+        now = asdict(self.opts)
+        diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in RESUME_KEYS if saved.get(k) != now[k]]
+        if self.opts.schedule == "cosine" and saved.get("iters") != self.opts.iters:
+            diff.append(f"iters: {saved.get('iters')!r} in the checkpoint, {self.opts.iters!r} now (cosine schedule)")
+        if diff:
+            raise checkpoint.CheckpointError(f"checkpoint {path!r} was trained differently ({'; '.join(diff)})")
+        for k, v in params.items():
+            self.params[k][...] = self.xp.asarray(v.astype(self.dtype))
+        self.opt.load_state({k: self.xp.asarray(v) for k, v in extra.items()}, meta["adam_t"])
+        self.iteration, self.elapsed = meta["iteration"], meta["elapsed"]
+        self.history = [tuple(r) for r in meta["history"]]
+        self.best = tuple(meta["best"])
+
+    def batch(self, it):
+        """(plan, target) of step ``it``: the whole image, or a batch drawn from (seed, it)."""
+        if self.full_plan is not None:
+            return self.full_plan, self.target
+        rng = np.random.default_rng([self.opts.seed, it])
+        idx = self.xp.asarray(rng.integers(0, self.coords.shape[0], self.opts.batch))
+        return plan_for(self.cfg, self.coords[idx], self.dtype), self.target[idx]
+
+    def step(self, it):
+        """One Adam step; returns the batch loss (a device scalar, not synchronised)."""
+        plan, target = self.batch(it)
+        pred, cache = forward(self.params, plan, self.cfg)
+        loss, loss_cache = mse_forward(pred, target)
+        grads = backward(mse_backward(loss_cache), cache, self.cfg)
+        del cache, pred
+        self.opt.step(self.params, grads, self.opts.lr_at(self.cfg, it))
+        return loss
+
+    def predict_image(self):
+        """The current reconstruction over the whole image, (P, C) on the device."""
+        if self.full_plan is not None:
+            return forward(self.params, self.full_plan, self.cfg)[0]
+        return predict(self.params, self.cfg, self.coords, self.opts.chunk)
+
+    def fit(self, progress):
+        """Train from the current iteration to ``opts.iters``; checkpoints on the way.
+
+        Ctrl-C stops after the step in progress (a second one aborts at once), so the
+        parameters and Adam state always belong to a whole number of steps. Returns
+        True when the run reached ``opts.iters``, False when it was interrupted.
+        """
+        stop = []
+
+        def on_interrupt(signum, frame):
+            if stop:
+                raise KeyboardInterrupt
+            stop.append(signum)
+            progress.log("interrupted: stopping after this step (press Ctrl-C again to abort)")
+
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, on_interrupt) if main_thread else None
+        start = time.perf_counter() - self.elapsed
+        # A diverging run ends with one clear TrainingError, not with NumPy overflow warnings.
+        errstate = np.errstate(over="ignore", invalid="ignore")
+        errstate.__enter__()
+        try:
+            while self.iteration < self.opts.iters and not stop:
+                loss = self.step(self.iteration)
+                self.iteration += 1
+                self.elapsed = time.perf_counter() - start
+                if self.iteration % self.opts.eval_every == 0 or self.iteration == self.opts.iters:
+                    self.evaluate(float(loss), progress)
+                if self.iteration % self.opts.checkpoint_every == 0:
+                    self.save_checkpoint()
+        finally:
+            errstate.__exit__(None, None, None)
+            if main_thread:
+                signal.signal(signal.SIGINT, previous)
+        return not stop
+
+    def evaluate(self, loss, progress):
+        if not math.isfinite(loss):
+            raise TrainingError(f"the loss became {loss} at iteration {self.iteration}; "
+                                f"try a lower --lr (now {self.opts.learning_rate(self.cfg):g})")
+        value = psnr(self.predict_image(), self.target)
+        self.history.append((self.iteration, loss, value, round(self.elapsed, 3)))
+        if value > self.best[0]:
+            self.best = (value, self.iteration)
+        progress.update(self.iteration, loss, value)
+        if progress.quiet or not progress.bar:
+            progress.log(f"iteration {self.iteration:6d}  loss {loss:.4e}  PSNR {value:7.3f} dB  {self.elapsed:8.1f} s")
+        outputs.write_csv(os.path.join(self.out_dir, "metrics.csv"),
+                          ["iteration", "loss", "psnr", "seconds"], self.history)
+
+    def save_checkpoint(self):
+        meta = {"iteration": self.iteration, "elapsed": self.elapsed, "history": self.history,
+                "best": list(self.best), "adam_t": self.opt.t, "options": asdict(self.opts)}
+        checkpoint.save(os.path.join(self.out_dir, "checkpoint.npz"), self.params, self.cfg,
+                        extra=self.opt.state(), meta=meta)
+
+    def write_outputs(self):
+        """Reconstruction, error map, PSNR curve, expert maps and summary of the run."""
+        recon = target_image(to_host(self.predict_image()), self.image.shape)
+        out = self.out_dir
+        outputs.write_png(os.path.join(out, "reconstruction.png"), recon)
+        outputs.write_png(os.path.join(out, "error.png"), outputs.error_map(recon, self.image))
+        its = [r[0] for r in self.history]
+        vals = [r[2] for r in self.history]
+        curve = outputs.plot_curves(os.path.join(out, "psnr.png"), {"": (its, vals)})
+        alpha, beta = self.cfg.scales()
+        maps = expert_maps(self.shape, alpha, beta, self.cfg.tile)
+        outputs.write_png(os.path.join(out, "experts.png"), outputs.expert_mosaic(maps))
+        summary = {"peak_psnr": self.best[0], "peak_iteration": self.best[1],
+                   "final_psnr": vals[-1] if vals else None, "iterations": self.iteration,
+                   "parameters": count_params(self.params), "seconds": round(self.elapsed, 3),
+                   "seconds_per_iteration": round(self.elapsed / max(self.iteration, 1), 4),
+                   "psnr_plot": curve}
+        outputs.write_json(os.path.join(out, "summary.json"), summary)
+        return summary
+
+
+def render(path, size, out_path, device="cpu", chunk=65536):
+    """Evaluate a checkpoint on a ``size`` = (H, W) pixel grid and save it as PNG."""
+    cfg, params, _, _ = checkpoint.load(path)
+    if cfg.in_dims != 2:
+        raise ValueError(f"checkpoint {path!r} is a {cfg.in_dims}-D signal; rendering needs an image")
+    xp = get_xp(device)
+    dev = {k: xp.asarray(v) for k, v in params.items()}
+    pred = predict(dev, cfg, xp.asarray(pixel_coords(size)), chunk)
+    shape = tuple(size) + ((cfg.out_channels,) if cfg.out_channels > 1 else ())
+    outputs.write_png(out_path, target_image(to_host(pred), shape))

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Fit a Levels-of-Experts network to an image: python run.py --help."""
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+
+from loe_ref import checkpoint
+from loe_ref.activations import ACTIVATIONS
+from loe_ref.backend import DEVICES, BackendError
+from loe_ref.blending import BLENDS
+from loe_ref.data import ImageError
+from loe_ref.grids import ARRANGEMENTS
+from loe_ref.network import INITS, Config
+from loe_ref.train import DTYPES, SCHEDULES, Progress, TrainingError, Trainer, TrainOptions, prepare_image, render
+
+MODEL_DEFAULTS = {"grid": "fine_to_coarse", "act": "sine", "blend": "nearest", "layers": 9, "hidden": 64,
+                  "tile": 2, "omega0": 1.0, "slope": 0.2, "init": "default", "pe": 0}
+TRAIN_DEFAULTS = {"image": "camera", "size": [], "iters": 150, "lr": None, "schedule": "constant",
+                  "seed": 0, "dtype": "float32", "batch": 0, "eval_every": 10,
+                  "checkpoint_every": 100, "chunk": 65536, "device": "cpu"}
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be a positive integer")
+    return value
+
+
+def non_negative_int(text):
+    value = int(text) if text.lstrip("-").isdigit() else None
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a non-negative integer")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} must be a positive number")
+    return value
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        description="Fit a Levels-of-Experts implicit neural representation to an image "
+                    "(NumPy on the CPU, CuPy on the GPU). Options left out take the value shown, "
+                    "or, with --resume, the checkpoint's.")
+    m = p.add_argument_group("model")
+    m.add_argument("--grid", choices=ARRANGEMENTS, help="arrangement of the expert grids (default fine_to_coarse)")
+    m.add_argument("--act", choices=ACTIVATIONS, help="activation (default sine)")
+    m.add_argument("--blend", choices=BLENDS, help="expert blending (default nearest)")
+    m.add_argument("--layers", type=positive_int, help="position-dependent layers, before the output layer (default 9)")
+    m.add_argument("--hidden", type=positive_int, help="hidden channels (default 64)")
+    m.add_argument("--tile", type=positive_int, help="cells per tile and axis, T (N = T^2 experts; default 2)")
+    m.add_argument("--omega0", type=positive_float, help="sine frequency omega0 (default 1)")
+    m.add_argument("--slope", type=float, help="leaky ReLU negative slope (default 0.2)")
+    m.add_argument("--init", choices=INITS, help="weight initialisation (default default: PyTorch's linear layer)")
+    m.add_argument("--pe", type=non_negative_int, help="positional-encoding octaves, 0 = none (default 0)")
+    t = p.add_argument_group("training")
+    t.add_argument("--image", help="bundled scikit-image picture or image file path (default camera)")
+    t.add_argument("--size", type=positive_int, nargs=2, metavar=("H", "W"),
+                   help="resize the image to H x W before fitting; with --render, the output size")
+    t.add_argument("--iters", type=positive_int, help="training iterations (default 150)")
+    t.add_argument("--lr", type=positive_float, help="Adam learning rate (default 1e-2; 1e-3 with --init siren)")
+    t.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule (default constant)")
+    t.add_argument("--seed", type=non_negative_int, help="seed of the initialisation and pixel batches (default 0)")
+    t.add_argument("--dtype", choices=DTYPES, help="floating-point type for training (default float32)")
+    t.add_argument("--batch", type=positive_int, help="random pixels per step (default: the whole image)")
+    t.add_argument("--eval-every", type=positive_int, help="iterations between PSNR evaluations (default 10)")
+    t.add_argument("--checkpoint-every", type=positive_int, help="iterations between checkpoints (default 100)")
+    t.add_argument("--chunk", type=positive_int, help="pixels per evaluation chunk, bounds memory (default 65536)")
+    t.add_argument("--device", choices=DEVICES, help="cpu (NumPy) or gpu (CuPy) (default cpu)")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", help="output folder (default runs/<image>-<grid>-<act>-<blend>, numbered if taken)")
+    o.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint (.npz)")
+    o.add_argument("--render", metavar="CKPT", help="only render a checkpoint at --size into --out (a .png path)")
+    o.add_argument("--quiet", action="store_true", help="no progress bar: one log line per evaluation")
+    return p
+
+
+def resolve(args):
+    """Config, TrainOptions and output folder from the arguments (and the checkpoint)."""
+    model, train, out = dict(MODEL_DEFAULTS), dict(TRAIN_DEFAULTS), args.out
+    if args.resume:
+        saved_cfg, _, _, meta = checkpoint.load(args.resume)
+        model.update({k: getattr(saved_cfg, k) for k in model})
+        train.update({k: v for k, v in meta.get("options", {}).items() if k in train})
+        out = out or os.path.dirname(os.path.abspath(args.resume))
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    model.update({k: v for k, v in given.items() if k in model})
+    train.update({k: (list(v) if k == "size" else v) for k, v in given.items() if k in train})
+    opts = TrainOptions(**train)
+    image = prepare_image(opts)
+    cfg = Config(in_dims=2, out_channels=1 if image.ndim == 2 else image.shape[2], **model)
+    if out is None:
+        name = os.path.splitext(os.path.basename(opts.image))[0]
+        base = os.path.join("runs", f"{name}-{cfg.grid}-{cfg.act}-{cfg.blend}")
+        out, k = base, 2
+        while os.path.exists(out):
+            out, k = f"{base}-{k}", k + 1
+    return cfg, opts, out, image
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        if args.render:
+            if not args.size or not args.out:
+                raise ValueError("--render needs --size H W and --out PATH.png")
+            render(args.render, args.size, args.out, args.device or "cpu", args.chunk or 65536)
+            print(f"rendered {args.render} at {args.size[0]} x {args.size[1]} to {args.out}")
+            return 0
+        cfg, opts, out, image = resolve(args)
+        trainer = Trainer(cfg, opts, out, image)
+        if args.resume:
+            trainer.resume(args.resume)
+        os.makedirs(out, exist_ok=True)
+        from loe_ref.outputs import write_json
+        write_json(os.path.join(out, "config.json"),
+                   {"model": asdict(cfg), "training": asdict(opts),
+                    "learning_rate": opts.learning_rate(cfg), "image_shape": list(image.shape),
+                    "resumed_from": args.resume})
+        progress = Progress(opts.iters, trainer.iteration, args.quiet)
+        completed = trainer.fit(progress)
+        progress.close()
+        trainer.save_checkpoint()
+        summary = trainer.write_outputs()
+    except (ValueError, BackendError, ImageError, TrainingError, OSError) as exc:
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
+        return 2
+    if not completed:
+        print(f"stopped at iteration {trainer.iteration} of {opts.iters}; resume with "
+              f"python run.py --resume {os.path.join(out, 'checkpoint.npz')}")
+    print(f"peak PSNR {summary['peak_psnr']:.2f} dB at iteration {summary['peak_iteration']} "
+          f"(final {summary['final_psnr']:.2f} dB, {summary['seconds_per_iteration']:.2f} s/iteration)")
+    print(f"outputs in {out}")
+    return 0 if completed else 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
