@@ -25,6 +25,21 @@ def pixel_coords(shape, dtype=np.float64):
     return np.stack([m.ravel() for m in mesh], axis=1).astype(dtype)
 
 
+def pixel_coords_at(flat, shape, dtype=np.float64):
+    """Pixel-centre coordinates (P, d) of the pixels with C-order flat indices ``flat`` (P,).
+
+    Equal to ``pixel_coords(shape)[flat]`` without building the whole grid, so batches
+    and chunks of a large signal cost memory in proportion to their own size.
+    """
+    xp = xp_of(flat)
+    cols, rest = [], flat
+    for size in reversed(shape):
+        cols.append((rest % size).astype(dtype) + 0.5)
+        cols[-1] /= size
+        rest = rest // size
+    return xp.stack(cols[::-1], axis=1)
+
+
 def arrangement(name, layers, tile):
     """(alpha, beta): float arrays of length ``layers`` for a named arrangement.
 

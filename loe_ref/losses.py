@@ -20,13 +20,23 @@ def mse_backward(cache, dloss=1.0):
     return (2.0 * dloss / diff.size) * diff
 
 
+def squared_error_sum(pred, target):
+    """sum (clip((pred + 1) / 2, 0, 1) - (target + 1) / 2)^2: the [0, 1]-scale error (0-d)."""
+    xp = xp_of(pred)
+    a = xp.clip((pred + 1.0) * 0.5, 0.0, 1.0)
+    a -= (target + 1.0) * 0.5
+    return (a * a).sum(dtype=xp.float64)
+
+
+def psnr_from_mse(mse):
+    """10 log10(1 / mse), the PSNR of data range 1."""
+    mse = float(mse)
+    return math.inf if mse == 0.0 else 10.0 * math.log10(1.0 / mse)
+
+
 def psnr(pred, target):
     """PSNR in dB of [-1, 1] predictions against [-1, 1] targets, on the [0, 1] scale.
 
     Returns a Python float (this is a logging boundary: one device sync).
     """
-    xp = xp_of(pred)
-    a = xp.clip((pred + 1.0) * 0.5, 0.0, 1.0)
-    b = (target + 1.0) * 0.5
-    mse = float(((a - b) ** 2).mean())
-    return math.inf if mse == 0.0 else 10.0 * math.log10(1.0 / mse)
+    return psnr_from_mse(squared_error_sum(pred, target) / pred.size)

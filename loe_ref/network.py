@@ -14,7 +14,7 @@ from .activations import ACTIVATIONS, activation_backward, activation_forward
 from .backend import map_blocks, xp_of
 from .blending import BLENDS, blend_backward
 from .encoding import encode_backward, encode_forward, encoded_dims
-from .grids import ARRANGEMENTS, arrangement
+from .grids import ARRANGEMENTS, arrangement, pixel_coords_at
 from .layers import dynamic_linear_backward, dynamic_linear_forward, linear_backward, linear_forward
 from .routing import make_plan
 
@@ -221,3 +221,15 @@ def predict(params, cfg, p, chunk=65536):
         block = xp.asarray(p[s:s + chunk])
         out[s:s + chunk] = forward(params, plan_for(cfg, block), cfg)[0]
     return out
+
+
+def predict_chunks(params, cfg, shape, chunk=65536):
+    """Yield (start, f(p)) over the pixel grid of ``shape``, ``chunk`` pixels at a time.
+
+    Coordinates are made per chunk, so memory does not grow with the grid.
+    """
+    xp = xp_of(params["W_out"])
+    total = int(np.prod(shape))
+    for s in range(0, total, chunk):
+        p = pixel_coords_at(xp.arange(s, min(s + chunk, total)), shape)
+        yield s, forward(params, plan_for(cfg, p), cfg)[0]

@@ -16,9 +16,9 @@ import numpy as np
 from . import checkpoint, outputs
 from .backend import get_xp, to_host
 from .data import image_target, load_image, target_image
-from .grids import expert_maps, pixel_coords
-from .losses import mse_backward, mse_forward, psnr
-from .network import backward, count_params, forward, init_params, plan_for, predict
+from .grids import expert_maps, pixel_coords, pixel_coords_at
+from .losses import mse_backward, mse_forward, psnr, psnr_from_mse, squared_error_sum
+from .network import backward, count_params, forward, init_params, plan_for, predict_chunks
 from .optim import Adam
 
 SCHEDULES = ("constant", "cosine")
@@ -131,12 +131,13 @@ class Trainer:
             raise ValueError(f"the network has {cfg.out_channels} output channels but image "
                              f"{opts.image!r} has {y.shape[1]}")
         self.shape = self.image.shape[:2]
-        self.coords = self.xp.asarray(pixel_coords(self.shape))
         self.target = self.xp.asarray(y.astype(self.dtype))
         self.params = {k: self.xp.asarray(v.astype(self.dtype)) for k, v in init_params(cfg, opts.seed).items()}
         self.opt = Adam(self.params, lr=opts.learning_rate(cfg))
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
-        self.full_plan = plan_for(cfg, self.coords, self.dtype) if opts.batch == 0 else None
+        self.full_plan = None
+        if opts.batch == 0:
+            self.full_plan = plan_for(cfg, self.xp.asarray(pixel_coords(self.shape)), self.dtype)
 
     def resume(self, path):
         """Load parameters, Adam state and history from a checkpoint of the same run."""
@@ -164,8 +165,8 @@ class Trainer:
         if self.full_plan is not None:
             return self.full_plan, self.target
         rng = np.random.default_rng([self.opts.seed, it])
-        idx = self.xp.asarray(rng.integers(0, self.coords.shape[0], self.opts.batch))
-        return plan_for(self.cfg, self.coords[idx], self.dtype), self.target[idx]
+        idx = self.xp.asarray(rng.integers(0, self.target.shape[0], self.opts.batch))
+        return plan_for(self.cfg, pixel_coords_at(idx, self.shape), self.dtype), self.target[idx]
 
     def step(self, it):
         """One Adam step; returns the batch loss (a device scalar, not synchronised)."""
@@ -181,7 +182,18 @@ class Trainer:
         """The current reconstruction over the whole image, (P, C) on the device."""
         if self.full_plan is not None:
             return forward(self.params, self.full_plan, self.cfg)[0]
-        return predict(self.params, self.cfg, self.coords, self.opts.chunk)
+        out = self.xp.empty_like(self.target)
+        for s, pred in predict_chunks(self.params, self.cfg, self.shape, self.opts.chunk):
+            out[s:s + pred.shape[0]] = pred
+        return out
+
+    def psnr(self):
+        """PSNR of the current reconstruction, chunk by chunk unless training is full-batch."""
+        if self.full_plan is not None:
+            return psnr(forward(self.params, self.full_plan, self.cfg)[0], self.target)
+        sse = sum(float(squared_error_sum(pred, self.target[s:s + pred.shape[0]]))
+                  for s, pred in predict_chunks(self.params, self.cfg, self.shape, self.opts.chunk))
+        return psnr_from_mse(sse / self.target.size)
 
     def fit(self, progress):
         """Train from the current iteration to ``opts.iters``; checkpoints on the way.
@@ -223,7 +235,7 @@ class Trainer:
         if not math.isfinite(loss):
             raise TrainingError(f"the loss became {loss} at iteration {self.iteration}; "
                                 f"try a lower --lr (now {self.opts.learning_rate(self.cfg):g})")
-        value = psnr(self.predict_image(), self.target)
+        value = self.psnr()
         self.history.append((self.iteration, loss, value, round(self.elapsed, 3)))
         if value > self.best[0]:
             self.best = (value, self.iteration)
@@ -267,6 +279,8 @@ def render(path, size, out_path, device="cpu", chunk=65536):
         raise ValueError(f"checkpoint {path!r} is a {cfg.in_dims}-D signal; rendering needs an image")
     xp = get_xp(device)
     dev = {k: xp.asarray(v) for k, v in params.items()}
-    pred = predict(dev, cfg, xp.asarray(pixel_coords(size)), chunk)
+    pred = np.empty((int(np.prod(size)), cfg.out_channels), dtype=np.float32)
+    for s, block in predict_chunks(dev, cfg, tuple(size), chunk):
+        pred[s:s + block.shape[0]] = to_host(block)
     shape = tuple(size) + ((cfg.out_channels,) if cfg.out_channels > 1 else ())
-    outputs.write_png(out_path, target_image(to_host(pred), shape))
+    outputs.write_png(out_path, target_image(pred, shape))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from loe_ref.grids import arrangement, expert_index, expert_maps, pixel_coords
+from loe_ref.grids import arrangement, expert_index, expert_maps, pixel_coords, pixel_coords_at
 
 S, L = 512, 9
 
@@ -61,3 +61,10 @@ def test_expert_index_mixed_radix_tile3():
 def test_bad_arrangement(args, match):
     with pytest.raises(ValueError, match=match):
         arrangement(*args)
+
+
+def test_pixel_coords_at_matches_the_full_grid():
+    for shape in [(7,), (5, 6), (3, 4, 5)]:
+        full = pixel_coords(shape)
+        idx = np.random.default_rng(0).integers(0, full.shape[0], 40)
+        np.testing.assert_array_equal(pixel_coords_at(idx, shape), full[idx])

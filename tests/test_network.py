@@ -138,3 +138,13 @@ def test_checkpoint_roundtrip(tmp_path):
 def test_bad_config(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Config(**kwargs)
+
+
+def test_predict_chunks_covers_the_grid(xp):
+    from loe_ref.network import predict_chunks
+    cfg = Config(layers=3, hidden=5)
+    dev = {k: xp.asarray(v) for k, v in init_params(cfg, 0).items()}
+    whole = to_host(forward(dev, plan_for(cfg, xp.asarray(pixel_coords((9, 11)))), cfg)[0])
+    parts = list(predict_chunks(dev, cfg, (9, 11), chunk=20))
+    assert [s for s, _ in parts] == list(range(0, 99, 20))
+    np.testing.assert_allclose(np.concatenate([to_host(b) for _, b in parts]), whole, rtol=1e-13, atol=1e-13)
