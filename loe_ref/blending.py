@@ -1,6 +1,7 @@
 """Blending coefficients B_j(alpha p + beta): which experts a point uses, and how much.
 
-docs/method.md, section 2 (the paper's Eq. (3)). Both functions return the experts
+docs/method.md, section 2 (the paper's Eq. (3)); backward passes in docs/derivations.md,
+section 6. Both functions return the experts
 and weights of a point as K "corners": ``idx`` (P, K) expert indices and ``w`` (P, K)
 weights, so that W(p) = sum_c w[:, c] W[idx[:, c]]. Shapes: P points, d coordinate dims,
 K = 1 (nearest) or 2^d (linear).

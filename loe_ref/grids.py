@@ -1,6 +1,6 @@
 """Pixel coordinates and the per-layer grid arrangements (alpha_i, beta_i).
 
-docs/method.md, sections 1 and 3. Layer i reads the coordinate through
+docs/method.md, sections 2 and 3. Layer i reads the coordinate through
 q = alpha_i * p + beta_i; the integer lattice of q cuts each axis into cells of width
 1 / alpha_i, T consecutive cells form one tile of N = T^d experts, and tiles repeat.
 """

@@ -22,35 +22,40 @@ def grouped_matmul(x, W, offsets, out=None):
     return out
 
 
-def grouped_weight_grad(x, dz, offsets, dW, accumulate):
-    """dW[e] (+)= x[s:t]^T dz[s:t] for each expert's slice: the gradient of grouped_matmul."""
+def grouped_weight_grad(x, dz, offsets, dW):
+    """dW[e] = x[s:t]^T dz[s:t] for each expert's slice: the gradient of grouped_matmul."""
     xp = xp_of(x)
     for e in range(dW.shape[0]):
         s, t = offsets[e], offsets[e + 1]
         if t == s:
-            if not accumulate:
-                dW[e] = 0
-        elif accumulate:
-            dW[e] += x[s:t].T @ dz[s:t]
+            dW[e] = 0
         else:
             xp.matmul(x[s:t].T, dz[s:t], out=dW[e])
 
 
+def blended_matmul(x, W, coef):
+    """out[n] = sum_j coef[n, j] x[n] W[j] as one product: [coef_j x]_j (P, N Ci) @ W (N Ci, Co).
+
+    Returns out (P, Co) and the expanded input xb (P, N Ci).
+    """
+    P, N = coef.shape
+    xb = (coef[:, :, None] * x[:, None, :]).reshape(P, N * x.shape[1])
+    return xb @ W.reshape(N * W.shape[1], W.shape[2]), xb
+
+
 def dynamic_linear_forward(x, W, b, route):
-    """h(x, p) = sum_c w_c(p) x W[idx_c(p)] + b, Eq. (3) applied to a batch.
+    """h(x, p) = W(p) x + b with W(p) = sum_j B_j(p) W[j], Eq. (3) applied to a batch.
 
     x (P, Ci) in the layer's working order, W (N, Ci, Co), b (Co,), route: the layer's
-    Route (its groups give each corner's rows, expert slices and weights).
-    Returns out (P, Co) in working order, cache (x, W, route).
+    Route. Nearest blending: one product per expert slice (``route.offsets``), so no point
+    meets an expert it does not use. Linear blending: the dense coefficients
+    ``route.coef`` (P, N) in one product of inner size N Ci.
+    Returns out (P, Co), cache (x, W, route).
     """
-    first, rest = route.groups[0], route.groups[1:]
-    out = grouped_matmul(x, W, first.offsets)
-    if first.weight is not None:
-        out *= first.weight
-    for g in rest:
-        z = grouped_matmul(x[g.rows], W, g.offsets)
-        z *= g.weight
-        out[g.rows] += z
+    if route.coef is None:
+        out = grouped_matmul(x, W, route.offsets)
+    else:
+        out, _ = blended_matmul(x, W, route.coef)
     out += b
     return out, (x, W, route)
 
@@ -59,28 +64,26 @@ def dynamic_linear_backward(dout, cache, need_weights=False):
     """Gradients of ``dynamic_linear_forward``.
 
     dout (P, Co). Returns dx (P, Ci), dW (N, Ci, Co), db (Co,) and dwts (P, K), the
-    gradient with respect to each corner's blend weight (None unless ``need_weights``;
-    it needs one more product per corner, so training skips it).
+    gradient with respect to each blending corner's weight (linear blending with
+    ``need_weights`` only; None otherwise).
     """
     x, W, route = cache
     xp = xp_of(x)
-    Wt = W.transpose(0, 2, 1)
     db = xp.ones(dout.shape[0], dtype=dout.dtype) @ dout      # a GEMV, faster than sum(0)
-    dW = xp.empty_like(W)
-    dwts = xp.empty((x.shape[0], len(route.groups)), dtype=x.dtype) if need_weights else None
-    first = route.groups[0]
-    dz = dout if first.weight is None else dout * first.weight
-    grouped_weight_grad(x, dz, first.offsets, dW, accumulate=False)
-    dx = grouped_matmul(dz, Wt, first.offsets)
+    if route.coef is None:
+        dW = xp.empty_like(W)
+        grouped_weight_grad(x, dout, route.offsets, dW)
+        return grouped_matmul(dout, W.transpose(0, 2, 1), route.offsets), dW, db, None
+    coef = route.coef
+    P, N = coef.shape
+    xb = (coef[:, :, None] * x[:, None, :]).reshape(P, N * x.shape[1])
+    dW = (xb.T @ dout).reshape(W.shape)
+    dxb = (dout @ W.reshape(N * W.shape[1], W.shape[2]).T).reshape(P, N, x.shape[1])
+    dx = (dxb * coef[:, :, None]).sum(axis=1)
+    dwts = None
     if need_weights:
-        dwts[:, 0] = (dout * grouped_matmul(x, W, first.offsets)).sum(axis=1)
-    for c, g in enumerate(route.groups[1:], start=1):
-        xs, douts = x[g.rows], dout[g.rows]
-        dz = douts * g.weight
-        grouped_weight_grad(xs, dz, g.offsets, dW, accumulate=True)
-        dx[g.rows] += grouped_matmul(dz, Wt, g.offsets)
-        if need_weights:
-            dwts[g.rows, c] = (douts * grouped_matmul(xs, W, g.offsets)).sum(axis=1)
+        dcoef = (dxb * x[:, None, :]).sum(axis=2)
+        dwts = xp.take_along_axis(dcoef, route.corners, axis=1)
     return dx, dW, db, dwts
 
 

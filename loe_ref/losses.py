@@ -1,4 +1,4 @@
-"""Loss and metric (docs/method.md, section 6).
+"""Loss and metric (docs/method.md, section 6; the MSE gradient in docs/derivations.md, section 7).
 
 Targets live in [-1, 1]. PSNR maps predictions back to [0, 1] and clips them, then
 uses data range 1: PSNR = 10 log10(1 / MSE). On [-1, 1] values it would read 6.02 dB low.

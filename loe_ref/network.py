@@ -159,7 +159,7 @@ def forward(params, plan, cfg):
         h = xp.empty((prev.shape[0], W.shape[2]), dtype=dtype)
 
         def block(s, t):
-            x = xp.take(prev, route.gather[s:t], axis=0)
+            x = prev[s:t] if route.gather is None else xp.take(prev, route.gather[s:t], axis=0)
             z, lin_cache = dynamic_linear_forward(x, W, b, route.part(s, t))
             _, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope, out=h[s:t])
             return lin_cache, act_cache
@@ -208,7 +208,7 @@ def backward(dpred, cache, cfg, need_dp=False):
             dp[route.order] += blend_backward(cfg.blend, dwts, route.blend_cache)
         spread = route.spread
     if need_dp:
-        dp += encode_backward(xp.take(dh, spread, axis=0), enc_cache)
+        dp += encode_backward(dh if spread is None else xp.take(dh, spread, axis=0), enc_cache)
         grads["p"] = dp
     return grads
 

@@ -33,7 +33,7 @@ def preactivations_min(params, plan, cfg):
     h, _ = encode_forward(plan.p[routes[0].order], cfg.pe)
     zmin = np.full(plan.p.shape[0], np.inf)
     for i, route in enumerate(routes):
-        if i:
+        if i and route.gather is not None:
             h = h[route.gather]
         z, _ = dynamic_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], route)
         order = to_host(route.order)
