@@ -14,18 +14,19 @@ BLENDS = ("nearest", "linear")
 def nearest_forward(p, alpha, beta, tile):
     """Hard selection of the expert whose cell holds p.
 
-    p (P, d). Returns idx (P, 1) int64, w = None (every weight is 1), cache (p,).
+    p (P, d). Returns idx (P, 1) int64, w = None (every weight is 1), cache (p[:0], P):
+    an empty view that keeps only the dtype and backend.
     """
     xp = xp_of(p)
     t = xp.floor(alpha * p + beta).astype(xp.int64) % tile
     idx = t @ (tile ** xp.arange(p.shape[1], dtype=xp.int64))
-    return idx[:, None], None, (p,)
+    return idx[:, None], None, (p[:0], p.shape[0])
 
 
 def nearest_backward(dw, cache):
     """d loss / d p of nearest blending: zero wherever it is defined. Returns (P, d)."""
-    (p,) = cache
-    return xp_of(p).zeros_like(p)
+    empty, P = cache
+    return xp_of(empty).zeros((P, empty.shape[1]), dtype=empty.dtype)
 
 
 def linear_forward(p, alpha, beta, tile):
