@@ -17,7 +17,7 @@ from loe_ref.train import DTYPES, SCHEDULES, Progress, TrainingError, Trainer, T
 
 MODEL_DEFAULTS = {"grid": "fine_to_coarse", "act": "sine", "blend": "nearest", "layers": 9, "hidden": 64,
                   "tile": 2, "omega0": 1.0, "slope": 0.2, "init": "default", "pe": 0}
-TRAIN_DEFAULTS = {"image": "camera", "size": [], "iters": 150, "lr": None, "schedule": "constant",
+TRAIN_DEFAULTS = {"image": "camera", "size": [], "iters": 100, "lr": None, "schedule": "constant",
                   "seed": 0, "dtype": "float32", "batch": 0, "eval_every": 10,
                   "checkpoint_every": 100, "chunk": 65536, "device": "cpu"}
 
@@ -69,7 +69,7 @@ def parser():
     t.add_argument("--image", help="bundled scikit-image picture or image file path (default camera)")
     t.add_argument("--size", type=positive_int, nargs=2, metavar=("H", "W"),
                    help="resize the image to H x W before fitting; with --render, the output size")
-    t.add_argument("--iters", type=positive_int, help="training iterations (default 150)")
+    t.add_argument("--iters", type=positive_int, help="training iterations (default 100)")
     t.add_argument("--lr", type=positive_float, help="Adam learning rate (default 1e-2; 1e-3 with --init siren)")
     t.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule (default constant)")
     t.add_argument("--seed", type=non_negative_int, help="seed of the initialisation and pixel batches (default 0)")

@@ -38,7 +38,7 @@ class TrainOptions:
     """
     image: str = "camera"
     size: list = field(default_factory=list)
-    iters: int = 150
+    iters: int = 100
     lr: float = None
     schedule: str = "constant"
     seed: int = 0
