@@ -78,6 +78,9 @@ class TrainOptions:
         return lr
 
 
+# Largest side of one layer's panel in experts.png; larger images are sampled at this size.
+EXPERT_PANEL = 512
+
 # Options that a resumed run must share with the checkpoint to reproduce the same numbers.
 RESUME_KEYS = ("image", "size", "lr", "schedule", "seed", "dtype", "batch")
 
@@ -261,7 +264,8 @@ class Trainer:
         vals = [r[2] for r in self.history]
         curve = outputs.plot_curves(os.path.join(out, "psnr.png"), {"": (its, vals)})
         alpha, beta = self.cfg.scales()
-        maps = expert_maps(self.shape, alpha, beta, self.cfg.tile)
+        scale = min(1.0, EXPERT_PANEL / max(self.shape))           # bounded picture for large images
+        maps = expert_maps(tuple(max(1, round(s * scale)) for s in self.shape), alpha, beta, self.cfg.tile)
         outputs.write_png(os.path.join(out, "experts.png"), outputs.expert_mosaic(maps))
         summary = {"peak_psnr": self.best[0], "peak_iteration": self.best[1],
                    "final_psnr": vals[-1] if vals else None, "iterations": self.iteration,

@@ -1,0 +1,20 @@
+"""A reduced Table I (camera at 128 x 128, 300 steps): fine_to_coarse beats quadtree."""
+import pytest
+
+from loe_ref.network import Config
+from loe_ref.train import Progress, Trainer, TrainOptions
+
+
+def _peak(tmp_path, grid, act):
+    opts = TrainOptions(image="camera", size=[128, 128], iters=300, eval_every=10, checkpoint_every=1000)
+    trainer = Trainer(Config(grid=grid, act=act), opts, str(tmp_path / f"{grid}-{act}"))
+    assert trainer.fit(Progress(opts.iters, quiet=True))
+    return trainer.best[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("act", ["sine", "leaky_relu"])
+def test_fine_to_coarse_beats_quadtree(tmp_path, act):
+    f2c, quad = _peak(tmp_path, "fine_to_coarse", act), _peak(tmp_path, "quadtree", act)
+    print(f"{act}: fine_to_coarse {f2c:.2f} dB, quadtree {quad:.2f} dB")
+    assert f2c > quad
