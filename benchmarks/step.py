@@ -32,7 +32,7 @@ def step_flops(cfg, P, in_width):
     return dyn + 3 * 2 * P * cfg.hidden * cfg.out_channels
 
 
-def gemm_seconds(cfg, P, in_width, dtype, repeats=5):
+def gemm_seconds(cfg, P, in_width, dtype, xp, sync, repeats=5):
     """Median time of the step's products as whole-array GEMMs into preallocated outputs.
 
     The same shapes as the step: with linear blending a layer's inner size is N Ci.
@@ -43,27 +43,34 @@ def gemm_seconds(cfg, P, in_width, dtype, repeats=5):
     total = 0.0
     for k, (ci, co) in enumerate(zip(widths[:-1], widths[1:])):
         ci = ci * inner if k < cfg.layers else ci
-        x = rng.standard_normal((P, ci)).astype(dtype)
-        g = rng.standard_normal((P, co)).astype(dtype)
-        W = rng.standard_normal((ci, co)).astype(dtype)
-        y, dW, dx = np.empty((P, co), dtype), np.empty((ci, co), dtype), np.empty((P, ci), dtype)
+        x = xp.asarray(rng.standard_normal((P, ci)).astype(dtype))
+        g = xp.asarray(rng.standard_normal((P, co)).astype(dtype))
+        W = xp.asarray(rng.standard_normal((ci, co)).astype(dtype))
+        y, dW, dx = xp.empty((P, co), dtype), xp.empty((ci, co), dtype), xp.empty((P, ci), dtype)
         times = []
-        for _ in range(repeats):
+        for _ in range(repeats + 1):
+            sync()
             t0 = time.perf_counter()
-            np.matmul(x, W, out=y)
-            np.matmul(x.T, g, out=dW)
-            np.matmul(g, W.T, out=dx)
+            xp.matmul(x, W, out=y)
+            xp.matmul(x.T, g, out=dW)
+            xp.matmul(g, W.T, out=dx)
+            sync()
             times.append(time.perf_counter() - t0)
+        times = times[1:]
         total += float(np.median(times))
     return total
 
 
-def run_one(spec, size, steps, dtype):
+def run_one(spec, size, steps, dtype, device="cpu"):
     from loe_ref.data import image_target, load_image
     from loe_ref.grids import pixel_coords
     from loe_ref.losses import mse_backward, mse_forward
     from loe_ref.network import Config, backward, forward, init_params, plan_for
     from loe_ref.optim import Adam
+    from loe_ref.backend import get_xp
+
+    xp = get_xp(device)
+    sync = xp.cuda.Device().synchronize if device == "gpu" else (lambda: None)
 
     blend, act = spec.split(":")
     cfg = Config(blend=blend, act=act)
@@ -71,27 +78,29 @@ def run_one(spec, size, steps, dtype):
     if img.shape != (size, size):
         from skimage.transform import resize
         img = resize(img, (size, size), order=1)
-    target = image_target(img).astype(dtype)
+    target = xp.asarray(image_target(img).astype(dtype))
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    params = {k: v.astype(dtype) for k, v in init_params(cfg, 0).items()}
-    plan = plan_for(cfg, pixel_coords(img.shape), dtype)
+    params = {k: xp.asarray(v.astype(dtype)) for k, v in init_params(cfg, 0).items()}
+    plan = plan_for(cfg, xp.asarray(pixel_coords(img.shape)), dtype)
     opt = Adam(params, lr=1e-4)
     times = []
     for i in range(steps + 2):
+        sync()
         t0 = time.perf_counter()
         pred, cache = forward(params, plan, cfg)
         loss, lc = mse_forward(pred, target)
         grads = backward(mse_backward(lc), cache, cfg)
         del cache, pred
         opt.step(params, grads)
+        sync()
         times.append(time.perf_counter() - t0)
         del grads
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     P = target.shape[0]
     flops = step_flops(cfg, P, 2)
-    ref = gemm_seconds(cfg, P, 2, dtype)
+    ref = gemm_seconds(cfg, P, 2, dtype, xp, sync)
     med = float(np.median(times[2:]))
-    return {"config": spec, "size": size, "dtype": np.dtype(dtype).name, "steps": steps,
+    return {"config": spec, "device": device, "size": size, "dtype": np.dtype(dtype).name, "steps": steps,
             "median_s": round(med, 4), "min_s": round(min(times[2:]), 4),
             "gflop": round(flops / 1e9, 2), "gflops_achieved": round(flops / med / 1e9, 1),
             "gflops_gemm": round(flops / ref / 1e9, 1), "fraction_of_gemm": round(ref / med, 3),
@@ -104,18 +113,19 @@ def main():
     ap.add_argument("--steps", type=int, default=7, help="timed steps after 2 warm-up steps (default 7)")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     ap.add_argument("--configs", default=",".join(CONFIGS), help="blend:act list (default all four)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="cpu (NumPy) or gpu (CuPy)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--json", help="also write the records to this file")
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.size, args.steps, np.dtype(args.dtype))))
+        print(json.dumps(run_one(args.one, args.size, args.steps, np.dtype(args.dtype), args.device)))
         return
     records = []
     print(f"{'config':22s} {'median s':>9s} {'GFLOP':>7s} {'GFLOP/s':>8s} {'GEMM GFLOP/s':>13s} "
           f"{'fraction':>9s} {'peak GiB':>9s}")
     for spec in args.configs.split(","):
         out = subprocess.run([sys.executable, __file__, "--one", spec, "--size", str(args.size),
-                              "--steps", str(args.steps), "--dtype", args.dtype],
+                              "--steps", str(args.steps), "--dtype", args.dtype, "--device", args.device],
                              check=True, capture_output=True, text=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         records.append(r)

@@ -19,7 +19,7 @@ def nearest_forward(p, alpha, beta, tile):
     """
     xp = xp_of(p)
     t = xp.floor(alpha * p + beta).astype(xp.int64) % tile
-    idx = t @ (tile ** xp.arange(p.shape[1], dtype=xp.int64))
+    idx = (t * tile ** xp.arange(p.shape[1], dtype=xp.int64)).sum(axis=1)   # no integer GEMM on GPUs
     return idx[:, None], None, (p[:0], p.shape[0])
 
 
@@ -50,7 +50,7 @@ def linear_forward(p, alpha, beta, tile):
     for corner in range(2 ** d):
         up = [(corner >> k) & 1 for k in range(d)]
         cells = xp.stack([hi[:, k] if up[k] else lo[:, k] for k in range(d)], axis=1)
-        idx[:, corner] = cells @ radix
+        idx[:, corner] = (cells * radix).sum(axis=1)
         w[:, corner] = _corner_weight(f, up, skip=None)
     return idx, w, (f, alpha)
 

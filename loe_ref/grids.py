@@ -67,7 +67,7 @@ def expert_index(p, alpha, beta, tile):
     xp = xp_of(p)
     t = xp.floor(alpha * p + beta).astype(xp.int64) % tile
     radix = tile ** xp.arange(p.shape[1], dtype=xp.int64)
-    return t @ radix
+    return (t * radix).sum(axis=1)
 
 
 def expert_maps(shape, alpha, beta, tile):

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from loe_ref.backend import BackendError, get_xp, gpu_available, to_host, xp_of
+from loe_ref.grids import pixel_coords
+from loe_ref.losses import mse_backward, mse_forward
+from loe_ref.network import Config, backward, forward, init_params, plan_for
+
+
+def test_cpu_backend_and_errors():
+    assert get_xp("cpu") is np and xp_of(np.zeros(2)) is np
+    with pytest.raises(BackendError, match="unknown device 'tpu'"):
+        get_xp("tpu")
+
+
+@pytest.mark.skipif(gpu_available(), reason="a GPU is present")
+def test_gpu_request_without_gpu_says_why():
+    with pytest.raises(BackendError, match="--device gpu"):
+        get_xp("gpu")
+
+
+def _step(xp, cfg, params, p, target):
+    dev = {k: xp.asarray(v) for k, v in params.items()}
+    pred, cache = forward(dev, plan_for(cfg, xp.asarray(p), np.float32), cfg)
+    loss, lc = mse_forward(pred, xp.asarray(target))
+    grads = backward(mse_backward(lc), cache, cfg)
+    return to_host(pred), float(loss), {k: to_host(v) for k, v in grads.items()}
+
+
+@pytest.mark.skipif(not gpu_available(), reason="CuPy with a CUDA GPU is not available")
+@pytest.mark.parametrize("blend", ["nearest", "linear"])
+@pytest.mark.parametrize("act", ["sine", "leaky_relu"])
+def test_gpu_matches_cpu_in_float32(blend, act):
+    """Same seed and parameters: CuPy's forward, loss and gradients equal NumPy's (float32)."""
+    cfg = Config(blend=blend, act=act, grid="fine_to_coarse")
+    params = {k: v.astype(np.float32) for k, v in init_params(cfg, 0).items()}
+    p = pixel_coords((64, 64))
+    target = np.random.default_rng(0).uniform(-1, 1, (p.shape[0], 1)).astype(np.float32)
+    cpu, gpu = _step(np, cfg, params, p, target), _step(get_xp("gpu"), cfg, params, p, target)
+    np.testing.assert_allclose(gpu[0], cpu[0], rtol=1e-4, atol=1e-5)
+    assert abs(gpu[1] - cpu[1]) <= 1e-4 * abs(cpu[1])
+    for k in cpu[2]:
+        scale = np.abs(cpu[2][k]).max()
+        np.testing.assert_allclose(gpu[2][k], cpu[2][k], rtol=0, atol=1e-3 * scale, err_msg=k)
