@@ -16,7 +16,7 @@ from .blending import BLENDS, blend_backward
 from .encoding import encode_backward, encode_forward, encoded_dims
 from .grids import ARRANGEMENTS, arrangement, pixel_coords_at
 from .layers import dynamic_linear_backward, dynamic_linear_forward, linear_backward, linear_forward
-from .routing import make_plan
+from .routing import BLOCK_ROWS, make_plan
 
 INITS = ("default", "kaiming", "siren")
 
@@ -134,12 +134,12 @@ def count_params(params):
     return int(sum(v.size for v in params.values()))
 
 
-def plan_for(cfg, p, dtype=None):
+def plan_for(cfg, p, dtype=None, block_rows=BLOCK_ROWS):
     """The routing plan of coordinates p (P, d) through the network's grids."""
     if p.ndim != 2 or p.shape[1] != cfg.in_dims:
         raise ValueError(f"coordinates of shape {tuple(p.shape)} do not match in_dims={cfg.in_dims}")
     alpha, beta = cfg.scales()
-    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype)
+    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype, block_rows=block_rows)
 
 
 def forward(params, plan, cfg):

@@ -52,15 +52,15 @@ def _points(cfg, P, rng, params, xp):
     raise RuntimeError("could not move the points off the ReLU kinks")
 
 
-@given(configs(), st.integers(1, 10), st.integers(0, 2 ** 16))
-def test_network_backward_matches_finite_differences(xp, cfg, P, seed):
-    """Every parameter tensor and the coordinates, for random architectures."""
+@given(configs(), st.integers(1, 10), st.sampled_from([2, 3, 4096]), st.integers(0, 2 ** 16))
+def test_network_backward_matches_finite_differences(xp, cfg, P, block_rows, seed):
+    """Every parameter tensor and the coordinates, for random architectures and row blocks."""
     rng = np.random.default_rng(seed)
     params = init_params(cfg, seed)
     p = _points(cfg, P, rng, params, xp)
     G = upstream(rng, (P, cfg.out_channels))
     dev = {k: xp.asarray(v) for k, v in params.items()}
-    pred, cache = forward(dev, plan_for(cfg, xp.asarray(p)), cfg)
+    pred, cache = forward(dev, plan_for(cfg, xp.asarray(p), block_rows=block_rows), cfg)
     grads = {k: to_host(v) for k, v in backward(xp.asarray(G), cache, cfg, need_dp=True).items()}
     assert set(grads) == set(param_names(cfg)) | {"p"}
 
