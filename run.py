@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Fit a Levels-of-Experts network to an image: python run.py --help."""
 import argparse
-import json
 import os
 import sys
 from dataclasses import asdict

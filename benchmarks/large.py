@@ -22,7 +22,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run_one(size, batch, chunk, steps):
-    import numpy as np
     from loe_ref.network import Config
     from loe_ref.train import Trainer, TrainOptions, render
 
