@@ -95,21 +95,32 @@ def prepare_image(opts):
 
 
 class Progress:
-    """A one-line progress bar on a terminal; plain log lines otherwise or when quiet."""
+    """A one-line progress bar on a terminal; plain log lines otherwise or when quiet.
+
+    The bar moves every step and shows the loss and PSNR of the latest evaluation, so
+    drawing it never waits for the device.
+    """
 
     def __init__(self, total, start=0, quiet=False, stream=sys.stderr):
         self.total, self.first, self.quiet, self.stream = total, start, quiet, stream
         self.bar = not quiet and stream.isatty()
-        self.start = time.perf_counter()
+        self.start = self.drawn = time.perf_counter()
+        self.loss = self.value = math.nan
+
+    def tick(self, it, force=False):
+        now = time.perf_counter()
+        if not self.bar or (now - self.drawn < 0.2 and not force):
+            return
+        self.drawn = now
+        done = int(30 * it / self.total)
+        rate = (now - self.start) / max(it - self.first, 1)
+        self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] {it}/{self.total} loss {self.loss:.3e} "
+                          f"PSNR {self.value:.2f} dB {rate:.2f} s/it ")
+        self.stream.flush()
 
     def update(self, it, loss, value):
-        if not self.bar:
-            return
-        done = int(30 * it / self.total)
-        rate = (time.perf_counter() - self.start) / max(it - self.first, 1)
-        self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] {it}/{self.total} loss {loss:.3e} "
-                          f"PSNR {value:.2f} dB {rate:.2f} s/it ")
-        self.stream.flush()
+        self.loss, self.value = loss, value
+        self.tick(it, force=True)
 
     def log(self, text):
         if self.bar:
@@ -224,6 +235,7 @@ class Trainer:
                 loss = self.step(self.iteration)
                 self.iteration += 1
                 self.elapsed = time.perf_counter() - start
+                progress.tick(self.iteration)
                 if self.iteration % self.opts.eval_every == 0 or self.iteration == self.opts.iters:
                     self.evaluate(float(loss), progress)
                 if self.iteration % self.opts.checkpoint_every == 0:
