@@ -78,7 +78,7 @@ def main():
     for i in chosen:
         name, paper, kwargs = ROWS[i]
         cfg, opts, summary, history = run_row(name, kwargs, args)
-        records.append({"row": name, "grid": cfg.grid, "activation": cfg.act, "blend": cfg.blend,
+        records.append({"row": name, "grid": cfg.grid if cfg.tile > 1 else "none (one expert)", "activation": cfg.act, "blend": cfg.blend,
                         "init": cfg.init, "omega0": cfg.omega0, "tile": cfg.tile, "hidden": cfg.hidden,
                         "pe": cfg.pe, "lr": opts.learning_rate(cfg), "iterations": opts.iters,
                         "size": args.size, "parameters": summary["parameters"],
