@@ -160,8 +160,9 @@ class Trainer:
             diff = [f"{k}: {v!r} in the checkpoint, {getattr(self.cfg, k)!r} now"
                     for k, v in asdict(cfg).items() if getattr(self.cfg, k) != v]
             raise checkpoint.CheckpointError(f"checkpoint {path!r} has a different configuration ({'; '.join(diff)})")
-        saved = meta.get("options", {})
-        now = asdict(self.opts)
+        saved, now = dict(meta.get("options", {})), asdict(self.opts)
+        saved["lr"] = TrainOptions(**saved).learning_rate(cfg) if saved else None   # the rates in effect
+        now["lr"] = self.opts.learning_rate(self.cfg)
         diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in RESUME_KEYS if saved.get(k) != now[k]]
         if self.opts.schedule == "cosine" and saved.get("iters") != self.opts.iters:
             diff.append(f"iters: {saved.get('iters')!r} in the checkpoint, {self.opts.iters!r} now (cosine schedule)")
