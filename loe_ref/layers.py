@@ -33,14 +33,14 @@ def grouped_weight_grad(x, dz, offsets, dW):
             xp.matmul(x[s:t].T, dz[s:t], out=dW[e])
 
 
-def blended_matmul(x, W, coef):
-    """out[n] = sum_j coef[n, j] x[n] W[j] as one product: [coef_j x]_j (P, N Ci) @ W (N Ci, Co).
+def expand(x, coef):
+    """xb[n] = [coef[n, 0] x[n], ..., coef[n, N-1] x[n]]: (P, N Ci) from x (P, Ci), coef (P, N)."""
+    return (coef[:, :, None] * x[:, None, :]).reshape(coef.shape[0], -1)
 
-    Returns out (P, Co) and the expanded input xb (P, N Ci).
-    """
-    P, N = coef.shape
-    xb = (coef[:, :, None] * x[:, None, :]).reshape(P, N * x.shape[1])
-    return xb @ W.reshape(N * W.shape[1], W.shape[2]), xb
+
+def blended_matmul(x, W, coef):
+    """out[n] = sum_j coef[n, j] x[n] W[j] as one product: expand(x, coef) @ W (N Ci, Co), (P, Co)."""
+    return expand(x, coef) @ W.reshape(-1, W.shape[2])
 
 
 def dynamic_linear_forward(x, W, b, route):
@@ -55,7 +55,7 @@ def dynamic_linear_forward(x, W, b, route):
     if route.coef is None:
         out = grouped_matmul(x, W, route.offsets)
     else:
-        out, _ = blended_matmul(x, W, route.coef)
+        out = blended_matmul(x, W, route.coef)
     out += b
     return out, (x, W, route)
 
@@ -75,10 +75,8 @@ def dynamic_linear_backward(dout, cache, need_weights=False):
         grouped_weight_grad(x, dout, route.offsets, dW)
         return grouped_matmul(dout, W.transpose(0, 2, 1), route.offsets), dW, db, None
     coef = route.coef
-    P, N = coef.shape
-    xb = (coef[:, :, None] * x[:, None, :]).reshape(P, N * x.shape[1])
-    dW = (xb.T @ dout).reshape(W.shape)
-    dxb = (dout @ W.reshape(N * W.shape[1], W.shape[2]).T).reshape(P, N, x.shape[1])
+    dW = (expand(x, coef).T @ dout).reshape(W.shape)
+    dxb = (dout @ W.reshape(-1, W.shape[2]).T).reshape(coef.shape + x.shape[1:])
     dx = (dxb * coef[:, :, None]).sum(axis=1)
     dwts = None
     if need_weights:
