@@ -14,11 +14,15 @@ from loe_ref.grids import ARRANGEMENTS
 from loe_ref.network import INITS, Config
 from loe_ref.train import DTYPES, SCHEDULES, Progress, TrainingError, Trainer, TrainOptions, prepare_image, render
 
-MODEL_DEFAULTS = {"grid": "fine_to_coarse", "act": "sine", "blend": "nearest", "layers": 9, "hidden": 64,
-                  "tile": 2, "omega0": 1.0, "slope": 0.2, "init": "default", "pe": 0}
-TRAIN_DEFAULTS = {"image": "camera", "size": [], "iters": 100, "lr": None, "schedule": "constant",
-                  "seed": 0, "dtype": "float32", "batch": 0, "eval_every": 10,
-                  "checkpoint_every": 100, "chunk": 65536, "device": "cpu"}
+MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe")
+MODEL_DEFAULTS = {k: v for k, v in asdict(Config()).items() if k in MODEL_KEYS}
+TRAIN_DEFAULTS = asdict(TrainOptions())
+
+
+def default(key):
+    """'(default X)' for the help text, from the library's own defaults."""
+    value = MODEL_DEFAULTS[key] if key in MODEL_DEFAULTS else TRAIN_DEFAULTS[key]
+    return f"(default {value:g})" if isinstance(value, float) else f"(default {value})"
 
 
 def positive_int(text):
@@ -54,30 +58,30 @@ def parser():
                     "(NumPy on the CPU, CuPy on the GPU). Options left out take the value shown, "
                     "or, with --resume, the checkpoint's.")
     m = p.add_argument_group("model")
-    m.add_argument("--grid", choices=ARRANGEMENTS, help="arrangement of the expert grids (default fine_to_coarse)")
-    m.add_argument("--act", choices=ACTIVATIONS, help="activation (default sine)")
-    m.add_argument("--blend", choices=BLENDS, help="expert blending (default nearest)")
-    m.add_argument("--layers", type=positive_int, help="position-dependent layers, before the output layer (default 9)")
-    m.add_argument("--hidden", type=positive_int, help="hidden channels (default 64)")
-    m.add_argument("--tile", type=positive_int, help="cells per tile and axis, T (N = T^2 experts; default 2)")
-    m.add_argument("--omega0", type=positive_float, help="sine frequency omega0 (default 1)")
-    m.add_argument("--slope", type=float, help="leaky ReLU negative slope (default 0.2)")
-    m.add_argument("--init", choices=INITS, help="weight initialisation (default default: PyTorch's linear layer)")
-    m.add_argument("--pe", type=non_negative_int, help="positional-encoding octaves, 0 = none (default 0)")
+    m.add_argument("--grid", choices=ARRANGEMENTS, help=f"arrangement of the expert grids {default('grid')}")
+    m.add_argument("--act", choices=ACTIVATIONS, help=f"activation {default('act')}")
+    m.add_argument("--blend", choices=BLENDS, help=f"expert blending {default('blend')}")
+    m.add_argument("--layers", type=positive_int, help=f"position-dependent layers, before the output layer {default('layers')}")
+    m.add_argument("--hidden", type=positive_int, help=f"hidden channels {default('hidden')}")
+    m.add_argument("--tile", type=positive_int, help=f"cells per tile and axis, T (N = T^2 experts) {default('tile')}")
+    m.add_argument("--omega0", type=positive_float, help=f"sine frequency omega0 {default('omega0')}")
+    m.add_argument("--slope", type=float, help=f"leaky ReLU negative slope {default('slope')}")
+    m.add_argument("--init", choices=INITS, help=f"weight initialisation; default = PyTorch's linear layer {default('init')}")
+    m.add_argument("--pe", type=non_negative_int, help=f"positional-encoding octaves, 0 = none {default('pe')}")
     t = p.add_argument_group("training")
-    t.add_argument("--image", help="bundled scikit-image picture or image file path (default camera)")
+    t.add_argument("--image", help=f"bundled scikit-image picture or image file path {default('image')}")
     t.add_argument("--size", type=positive_int, nargs=2, metavar=("H", "W"),
                    help="resize the image to H x W before fitting; with --render, the output size")
-    t.add_argument("--iters", type=positive_int, help="training iterations (default 100)")
+    t.add_argument("--iters", type=positive_int, help=f"training iterations {default('iters')}")
     t.add_argument("--lr", type=positive_float, help="Adam learning rate (default 1e-2; 1e-3 with --init siren)")
-    t.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule (default constant)")
-    t.add_argument("--seed", type=non_negative_int, help="seed of the initialisation and pixel batches (default 0)")
-    t.add_argument("--dtype", choices=DTYPES, help="floating-point type for training (default float32)")
+    t.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule {default('schedule')}")
+    t.add_argument("--seed", type=non_negative_int, help=f"seed of the initialisation and pixel batches {default('seed')}")
+    t.add_argument("--dtype", choices=DTYPES, help=f"floating-point type for training {default('dtype')}")
     t.add_argument("--batch", type=positive_int, help="random pixels per step (default: the whole image)")
-    t.add_argument("--eval-every", type=positive_int, help="iterations between PSNR evaluations (default 10)")
-    t.add_argument("--checkpoint-every", type=positive_int, help="iterations between checkpoints (default 100)")
-    t.add_argument("--chunk", type=positive_int, help="pixels per evaluation chunk, bounds memory (default 65536)")
-    t.add_argument("--device", choices=DEVICES, help="cpu (NumPy) or gpu (CuPy) (default cpu)")
+    t.add_argument("--eval-every", type=positive_int, help=f"iterations between PSNR evaluations {default('eval_every')}")
+    t.add_argument("--checkpoint-every", type=positive_int, help=f"iterations between checkpoints {default('checkpoint_every')}")
+    t.add_argument("--chunk", type=positive_int, help=f"pixels per evaluation chunk, bounds memory {default('chunk')}")
+    t.add_argument("--device", choices=DEVICES, help=f"cpu (NumPy) or gpu (CuPy) {default('device')}")
     o = p.add_argument_group("output")
     o.add_argument("--out", help="output folder (default runs/<image>-<grid>-<act>-<blend>, numbered if taken)")
     o.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint (.npz)")
@@ -115,7 +119,8 @@ def main(argv=None):
         if args.render:
             if not args.size or not args.out:
                 raise ValueError("--render needs --size H W and --out PATH.png")
-            render(args.render, args.size, args.out, args.device or "cpu", args.chunk or 65536)
+            render(args.render, args.size, args.out, args.device or TRAIN_DEFAULTS["device"],
+                   args.chunk or TRAIN_DEFAULTS["chunk"])
             print(f"rendered {args.render} at {args.size[0]} x {args.size[1]} to {args.out}")
             return 0
         cfg, opts, out, image = resolve(args)

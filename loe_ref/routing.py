@@ -54,10 +54,7 @@ class Plan:
     unsort: (P,) rows of the last layer's working order that give natural order.
     """
     p: object
-    blend: str
-    tile: int
     routes: list
-    n_experts: int
     unsort: object
 
 
@@ -94,9 +91,8 @@ def make_plan(p, alpha, beta, tile, blend, dtype=None, block_rows=BLOCK_ROWS):
         order = xp.argsort(idx[:, 0], kind="stable").astype(index)
         counts = to_host(xp.bincount(idx[:, 0], minlength=n_experts))
         offsets = (0,) + tuple(int(v) for v in counts.cumsum())
-        gather = position[order]
-        _, _, blend_cache = blend_forward(blend, p[order], float(a), float(b), tile)
+        gather = position[order]                 # nearest's blend cache holds no per-point data
         routes.append(Route(order, gather, inverse_permutation(gather), offsets, None, None,
                             blend_cache, blocks))
         position = inverse_permutation(order)
-    return Plan(p, blend, tile, routes, n_experts, position)
+    return Plan(p, routes, position)
