@@ -12,7 +12,7 @@ from loe_ref.blending import BLENDS
 from loe_ref.data import ImageError
 from loe_ref.grids import ARRANGEMENTS
 from loe_ref.network import INITS, Config
-from loe_ref.train import DTYPES, SCHEDULES, Progress, TrainingError, Trainer, TrainOptions, prepare_image, render
+from loe_ref.train import DTYPES, SAMPLERS, SCHEDULES, Progress, TrainingError, Trainer, TrainOptions, prepare_image, render
 
 MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe")
 MODEL_DEFAULTS = {k: v for k, v in asdict(Config()).items() if k in MODEL_KEYS}
@@ -77,7 +77,11 @@ def parser():
     t.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule {default('schedule')}")
     t.add_argument("--seed", type=non_negative_int, help=f"seed of the initialisation and pixel batches {default('seed')}")
     t.add_argument("--dtype", choices=DTYPES, help=f"floating-point type for training {default('dtype')}")
-    t.add_argument("--batch", type=positive_int, help="random pixels per step (default: the whole image)")
+    t.add_argument("--batch", type=positive_int, help="pixels per step (default: the whole image)")
+    t.add_argument("--sampler", choices=SAMPLERS,
+                   help=f"how batches are drawn: epoch = one permutation of the pixels after another, "
+                        f"replacement = every batch afresh {default('sampler')}")
+    t.add_argument("--beta2", type=float, help=f"Adam's second-moment decay {default('beta2')}")
     t.add_argument("--eval-every", type=positive_int, help=f"iterations between PSNR evaluations {default('eval_every')}")
     t.add_argument("--checkpoint-every", type=positive_int, help=f"iterations between checkpoints {default('checkpoint_every')}")
     t.add_argument("--chunk", type=positive_int, help=f"pixels per evaluation chunk, bounds memory {default('chunk')}")

@@ -78,7 +78,7 @@ def expert_mosaic(maps, gap=4):
     return out
 
 
-def plot_curves(path, curves, title="PSNR during training"):
+def plot_curves(path, curves, title="PSNR during training", xlabel="iteration"):
     """A PSNR-vs-iteration plot of ``curves`` {label: (iterations, psnr)}; False without matplotlib."""
     try:
         import matplotlib
@@ -89,7 +89,7 @@ def plot_curves(path, curves, title="PSNR during training"):
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     for label, (its, vals) in curves.items():
         ax.plot(its, vals, label=label, linewidth=1.2)
-    ax.set_xlabel("iteration")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("PSNR (dB)")
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -21,7 +21,8 @@ from .losses import mse_backward, mse_forward, psnr, psnr_from_mse, squared_erro
 from .network import backward, count_params, forward, init_params, plan_for, predict_chunks
 from .optim import Adam
 
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = ("constant", "cosine", "step")
+SAMPLERS = ("epoch", "replacement")
 DTYPES = ("float32", "float64")
 
 
@@ -34,7 +35,10 @@ class TrainOptions:
     """How to train, as opposed to what (``network.Config``).
 
     lr None picks 1e-2 for the default and Kaiming inits and 1e-3 for SIREN's.
-    batch 0 trains on every pixel each step. size resizes the image before fitting.
+    batch 0 trains on every pixel each step; otherwise ``sampler`` draws the batches:
+    "epoch" walks through one random permutation of the pixels after another (no pixel
+    is drawn twice before all were drawn), "replacement" draws every batch afresh.
+    beta2 is Adam's second-moment decay. size resizes the image before fitting.
     """
     image: str = "camera"
     size: list = field(default_factory=list)
@@ -44,6 +48,8 @@ class TrainOptions:
     seed: int = 0
     dtype: str = "float32"
     batch: int = 0
+    sampler: str = "epoch"
+    beta2: float = 0.999
     eval_every: int = 10
     checkpoint_every: int = 100
     chunk: int = 65536
@@ -60,6 +66,10 @@ class TrainOptions:
             raise ValueError(f"lr={self.lr!r} must be a positive number")
         if self.size and (len(self.size) != 2 or min(self.size) < 2):
             raise ValueError(f"size={list(self.size)} must be two sizes of at least 2 (height width)")
+        if not (isinstance(self.beta2, (int, float)) and 0 <= self.beta2 < 1):
+            raise ValueError(f"beta2={self.beta2!r} must lie in [0, 1)")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; expected one of {', '.join(SAMPLERS)}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; expected one of {', '.join(SCHEDULES)}")
         if self.dtype not in DTYPES:
@@ -71,10 +81,16 @@ class TrainOptions:
         return 1e-3 if cfg.init == "siren" else 1e-2
 
     def lr_at(self, cfg, it):
-        """Learning rate of step ``it`` (0-based): constant, or cosine decay to 1/100 of it."""
+        """Learning rate of step ``it`` (0-based), docs/method.md, section 6.
+
+        constant; cosine: decay to 1/100 of it over ``iters``; step: 1/10 of it from half
+        the run, 1/100 from three quarters.
+        """
         lr = self.learning_rate(cfg)
         if self.schedule == "cosine":
             lr *= 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * it / self.iters))
+        elif self.schedule == "step":
+            lr *= 1.0 if 2 * it < self.iters else 0.1 if 4 * it < 3 * self.iters else 0.01
         return lr
 
 
@@ -82,7 +98,7 @@ class TrainOptions:
 EXPERT_PANEL = 512
 
 # Options that a resumed run must share with the checkpoint to reproduce the same numbers.
-RESUME_KEYS = ("image", "size", "lr", "schedule", "seed", "dtype", "batch")
+RESUME_KEYS = ("image", "size", "lr", "schedule", "seed", "dtype", "batch", "sampler", "beta2")
 
 
 def prepare_image(opts):
@@ -145,9 +161,13 @@ class Trainer:
             raise ValueError(f"the network has {cfg.out_channels} output channels but image "
                              f"{opts.image!r} has {y.shape[1]}")
         self.shape = self.image.shape[:2]
+        if opts.batch > y.shape[0]:
+            raise ValueError(f"batch={opts.batch} exceeds the image's {y.shape[0]} pixels; "
+                             f"use a batch of at most {y.shape[0]}, or 0 for the whole image")
         self.target = self.xp.asarray(y.astype(self.dtype))
         self.params = {k: self.xp.asarray(v.astype(self.dtype)) for k, v in init_params(cfg, opts.seed).items()}
-        self.opt = Adam(self.params, lr=opts.learning_rate(cfg))
+        self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2))
+        self._perms = {}
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
         self.full_plan = None
         if opts.batch == 0:
@@ -161,6 +181,8 @@ class Trainer:
                     for k, v in asdict(cfg).items() if getattr(self.cfg, k) != v]
             raise checkpoint.CheckpointError(f"checkpoint {path!r} has a different configuration ({'; '.join(diff)})")
         saved, now = dict(meta.get("options", {})), asdict(self.opts)
+        saved.setdefault("sampler", "replacement")       # the only sampler before "epoch" existed
+        saved.setdefault("beta2", 0.999)
         saved["lr"] = TrainOptions(**saved).learning_rate(cfg) if saved else None   # the rates in effect
         now["lr"] = self.opts.learning_rate(self.cfg)
         diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in RESUME_KEYS if saved.get(k) != now[k]]
@@ -175,12 +197,29 @@ class Trainer:
         self.history = [tuple(r) for r in meta["history"]]
         self.best = tuple(meta["best"])
 
+    def batch_indices(self, it):
+        """Pixel indices (B,) of step ``it``, on the host; a function of (seed, it) alone."""
+        P, B = self.target.shape[0], self.opts.batch
+        if self.opts.sampler == "replacement":
+            return np.random.default_rng([self.opts.seed, it]).integers(0, P, B)
+        epoch, start = divmod(it * B, P)
+        idx = self._permutation(epoch)[start:start + B]
+        if idx.shape[0] < B:
+            idx = np.concatenate([idx, self._permutation(epoch + 1)[:B - idx.shape[0]]])
+        return idx
+
+    def _permutation(self, epoch):
+        if epoch not in self._perms:
+            rng = np.random.default_rng([self.opts.seed, epoch, 1])
+            self._perms = {k: v for k, v in self._perms.items() if k >= epoch - 1}
+            self._perms[epoch] = rng.permutation(self.target.shape[0])
+        return self._perms[epoch]
+
     def batch(self, it):
-        """(plan, target) of step ``it``: the whole image, or a batch drawn from (seed, it)."""
+        """(plan, target) of step ``it``: the whole image, or the step's pixel batch."""
         if self.full_plan is not None:
             return self.full_plan, self.target
-        rng = np.random.default_rng([self.opts.seed, it])
-        idx = self.xp.asarray(rng.integers(0, self.target.shape[0], self.opts.batch))
+        idx = self.xp.asarray(self.batch_indices(it))
         return plan_for(self.cfg, pixel_coords_at(idx, self.shape), self.dtype), self.target[idx]
 
     def step(self, it):

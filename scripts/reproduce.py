@@ -39,28 +39,53 @@ def slug(name):
     return name.replace(" ", "_")
 
 
-def run_row(name, kwargs, args):
-    out = os.path.join(args.out, slug(name))
+def cpu_name():
+    """The CPU model, for the records (timings are only comparable on one CPU)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()
+
+
+def train_row(out, cfg, opts, label):
+    """Train (cfg, opts) in folder ``out`` to ``opts.iters``, resuming its checkpoint.
+
+    A row already finished there (summary.json at the same iteration count) is reused.
+    Returns (summary, history). Ctrl-C saves a checkpoint and raises KeyboardInterrupt.
+    """
     summary_path = os.path.join(out, "summary.json")
-    cfg = Config(**kwargs)
-    opts = TrainOptions(image="camera", size=[args.size, args.size] if args.size != 512 else [],
-                        iters=args.iters, eval_every=args.eval_every, checkpoint_every=args.iters,
-                        seed=args.seed, device=args.device)
     if os.path.exists(summary_path):
         summary = json.load(open(summary_path))
-        if summary["iterations"] == args.iters:
-            return cfg, opts, summary, json.load(open(os.path.join(out, "history.json")))
+        if summary["iterations"] == opts.iters:
+            return summary, json.load(open(os.path.join(out, "history.json")))
     trainer = Trainer(cfg, opts, out)
     if os.path.exists(os.path.join(out, "checkpoint.npz")):
         trainer.resume(os.path.join(out, "checkpoint.npz"))
-    print(f"== {name}: {args.iters} iterations, lr {opts.learning_rate(cfg):g}", flush=True)
-    if not trainer.fit(Progress(args.iters, trainer.iteration, quiet=True)):
+    print(f"== {label}: {opts.iters} iterations, lr {opts.learning_rate(cfg):g}, from {trainer.iteration}",
+          flush=True)
+    if not trainer.fit(Progress(opts.iters, trainer.iteration, quiet=True)):
         trainer.save_checkpoint()
         raise KeyboardInterrupt
     trainer.save_checkpoint()
     summary = trainer.write_outputs()
+    summary["cpu"] = cpu_name()
+    write_json(summary_path, summary)
     write_json(os.path.join(out, "history.json"), trainer.history)
-    return cfg, opts, summary, trainer.history
+    return summary, trainer.history
+
+
+def run_row(name, kwargs, args):
+    cfg = Config(**kwargs)
+    opts = TrainOptions(image="camera", size=[args.size, args.size] if args.size != 512 else [],
+                        iters=args.iters, eval_every=args.eval_every, checkpoint_every=args.iters,
+                        seed=args.seed, device=args.device)
+    summary, history = train_row(os.path.join(args.out, slug(name)), cfg, opts, name)
+    return cfg, opts, summary, history
 
 
 def main():

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Find the training recipe for Table I at 512 x 512: successive halving over the recipe.
+
+Stage 1 trains fine_to_coarse (sine, or leaky ReLU) from one base recipe and varies one
+option at a time (pixel batch, learning rate, schedule, Adam's beta2, sampler), every run
+for the same budget in full-image equivalents (iterations x batch / pixels). Stage 2 runs
+the stage's leaders, and the recipe that takes every option's stage-1 winner, for a
+longer budget. Runs resume from their checkpoints; finished runs are reused.
+
+    python scripts/recipe.py --act sine          # one process per activation
+    python scripts/recipe.py --act leaky_relu
+    python scripts/recipe.py --report            # table and curves of what has finished
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from reproduce import cpu_name, train_row                  # noqa: E402
+from loe_ref import checkpoint                               # noqa: E402
+from loe_ref.network import Config                           # noqa: E402
+from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
+from loe_ref.train import TrainOptions                       # noqa: E402
+
+PIXELS = 512 * 512
+BASE = dict(batch=65536, lr=1e-2, schedule="cosine", beta2=0.999, sampler="epoch")
+# One option at a time away from BASE: (option, value).
+VARIATIONS = [("batch", 0), ("batch", 32768), ("batch", 16384), ("lr", 3e-3), ("lr", 2e-2),
+              ("schedule", "constant"), ("schedule", "step"), ("beta2", 0.99), ("sampler", "replacement")]
+
+
+def name_of(recipe):
+    """A short folder name for a recipe, e.g. b65536-lr0.01-cosine-b2_0.999-epoch."""
+    batch = "full" if recipe["batch"] == 0 else recipe["batch"]
+    return f"b{batch}-lr{recipe['lr']:g}-{recipe['schedule']}-b2_{recipe['beta2']:g}-{recipe['sampler']}"
+
+
+def options(recipe, equivalents):
+    """TrainOptions for a recipe and a budget in full-image equivalents."""
+    per_step = recipe["batch"] or PIXELS
+    iters = equivalents * PIXELS // per_step
+    evals = 5 * PIXELS // per_step                       # an evaluation every 5 equivalents
+    return TrainOptions(image="camera", iters=iters, eval_every=evals, checkpoint_every=5 * evals,
+                        **{k: v for k, v in recipe.items()})
+
+
+def run(act, recipe, equivalents, out):
+    cfg = Config(grid="fine_to_coarse", act=act)
+    opts = options(recipe, equivalents)
+    folder = os.path.join(out, f"E{equivalents}", act, name_of(recipe))
+    summary, history = train_row(folder, cfg, opts, f"{act} {name_of(recipe)} E{equivalents}")
+    per_step = recipe["batch"] or PIXELS
+    curve = ([h[0] * per_step / PIXELS for h in history], [h[2] for h in history])
+    record = dict(act=act, grid="fine_to_coarse", equivalents=equivalents, iterations=opts.iters,
+                  peak_psnr=round(summary["peak_psnr"], 2), final_psnr=round(summary["final_psnr"], 2),
+                  seconds=summary["seconds"], cpu=summary.get("cpu", cpu_name()), **recipe)
+    return record, curve
+
+
+def stage2_recipes(records):
+    """The two best stage-1 recipes and the one taking every option's stage-1 winner."""
+    ranked = sorted(records, key=lambda r: -r["peak_psnr"])
+    chosen = [{k: r[k] for k in BASE} for r in ranked[:2]]
+    combined = dict(BASE)
+    base_psnr = next(r["peak_psnr"] for r in records if all(r[k] == BASE[k] for k in BASE))
+    for key in BASE:
+        best = max((r for r in records if all(r[k] == BASE[k] for k in BASE if k != key)),
+                   key=lambda r: r["peak_psnr"])
+        if best["peak_psnr"] > base_psnr:
+            combined[key] = best[key]
+    if combined not in chosen:
+        chosen.append(combined)
+    return chosen
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--act", choices=["sine", "leaky_relu"], action="append",
+                    help="activation(s) to study (default both, one after the other)")
+    ap.add_argument("--short", type=int, default=150, help="stage-1 budget, full-image equivalents (default 150)")
+    ap.add_argument("--long", type=int, default=600, help="stage-2 budget, full-image equivalents (default 600)")
+    ap.add_argument("--out", default="results/recipe_512", help="output folder (default results/recipe_512)")
+    ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
+    args = ap.parse_args()
+    acts = args.act or ["sine", "leaky_relu"]
+    if args.report:
+        return report(args.out)
+    for act in acts:
+        stage1 = [BASE] + [dict(BASE, **{k: v}) for k, v in VARIATIONS]
+        records = [run(act, r, args.short, args.out)[0] for r in stage1]
+        for r in stage2_recipes(records):
+            run(act, r, args.long, args.out)
+    report(args.out)
+
+
+def report(out):
+    """recipe.json, recipe.md and one curve plot per budget and activation from finished runs."""
+    records, curves = [], {}
+    for root, _, files in sorted(os.walk(out)):
+        if "summary.json" not in files or "history.json" not in files:
+            continue
+        cfg, _, _, meta = checkpoint.load(os.path.join(root, "checkpoint.npz"))
+        o = meta["options"]
+        recipe = {k: o[k] for k in BASE}
+        E = o["iters"] * (o["batch"] or PIXELS) // PIXELS
+        record, curve = run(cfg.act, recipe, E, out)
+        records.append(record)
+        curves.setdefault((E, cfg.act), {})[name_of(recipe)] = curve
+    records.sort(key=lambda r: (r["act"], r["equivalents"], -r["peak_psnr"]))
+    write_json(os.path.join(out, "recipe.json"), records)
+    lines = ["| act | budget (equiv.) | batch | lr | schedule | beta2 | sampler | iterations | peak PSNR (dB) | final (dB) | seconds |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        lines.append(f"| {r['act']} | {r['equivalents']} | {r['batch'] or 'full'} | {r['lr']:g} | {r['schedule']} | "
+                     f"{r['beta2']:g} | {r['sampler']} | {r['iterations']} | {r['peak_psnr']:.2f} | "
+                     f"{r['final_psnr']:.2f} | {r['seconds']:.0f} |")
+    write_text(os.path.join(out, "recipe.md"), "\n".join(lines) + "\n")
+    for (E, act), c in curves.items():
+        plot_curves(os.path.join(out, f"curves_E{E}_{act}.png"), c,
+                    title=f"camera 512 x 512, fine_to_coarse {act}: PSNR vs full-image equivalents",
+                    xlabel="full-image equivalents")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
