@@ -1,11 +1,13 @@
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from loe_ref.backend import to_host
 from loe_ref.blending import dense_coefficients, linear_backward, linear_forward, nearest_backward, nearest_forward
+from tests import oracle
 from tests.gradcheck import STEP, check_gradients, upstream
 from tests.helpers import keep_off_cells
 
@@ -81,3 +83,28 @@ def test_nearest_backward_is_zero_off_boundaries(xp, c):
         return float((to_host(idx)[:, 0] * G).sum())
 
     check_gradients(f, {"p": p}, {"p": dp})
+
+
+@given(layer)
+def test_coefficients_equal_the_oracle(xp, c):
+    """Both blends against tests/oracle.py's periodic hat functions (an independent formula)."""
+    for blend, shift in (("nearest", 0.0), ("linear", 0.5)):
+        p, _ = _points(c, shift)
+        idx, w, _ = (nearest_forward if blend == "nearest" else linear_forward)(
+            xp.asarray(p), c["alpha"], c["beta"], c["tile"])
+        B = to_host(dense_coefficients(idx, w, c["tile"] ** c["d"]))
+        want, _ = oracle.coefficients(p, c["alpha"], c["beta"], c["tile"], blend)
+        np.testing.assert_allclose(B, want, rtol=1e-12, atol=1e-12, err_msg=blend)
+
+
+@pytest.mark.parametrize("tile", [2, 3, 4])
+def test_linear_blending_wraps_from_the_last_cell_to_the_first(xp, tile):
+    """A point in the upper half of the last cell, or the lower half of the first, blends
+    the last expert with the first (mod T), not with itself (a clamp)."""
+    alpha = float(tile)                                       # one tile over [0, 1]
+    p = xp.asarray([[(tile - 0.25) / alpha], [0.25 / alpha]])     # u = T - 3/4 and u = -1/4
+    idx, w, _ = linear_forward(p, alpha, 0.0, tile)
+    B = to_host(dense_coefficients(idx, w, tile))
+    np.testing.assert_allclose(B[0, [tile - 1, 0]], [0.75, 0.25], atol=1e-15)
+    np.testing.assert_allclose(B[1, [tile - 1, 0]], [0.25, 0.75], atol=1e-15)
+    assert B.sum() == pytest.approx(2.0)

@@ -30,3 +30,20 @@ def test_adam_matches_the_formula_over_ten_steps(xp):
     assert opt.t == 10
     for k in theta0:
         np.testing.assert_allclose(to_host(params[k]), theta0[k], rtol=1e-12, atol=1e-14)
+
+
+def test_adam_uses_the_learning_rate_of_each_step(xp):
+    """step(lr=...) overrides the constructor's rate: what makes the schedules work."""
+    g = {"a": xp.asarray(np.array([0.3, -2.0]))}
+    rates = [0.5, 0.01, 0.2]
+    params = {"a": xp.asarray(np.zeros(2))}
+    opt = Adam(params, lr=1.0)
+    expected = np.zeros(2)
+    m = v = np.zeros(2)
+    for t, lr in enumerate(rates, start=1):
+        opt.step(params, g, lr)
+        ga = to_host(g["a"])
+        m = 0.9 * m + 0.1 * ga
+        v = 0.999 * v + 0.001 * ga * ga
+        expected = expected - lr * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+        np.testing.assert_allclose(to_host(params["a"]), expected, rtol=1e-12)
