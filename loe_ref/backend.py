@@ -2,7 +2,8 @@
 
 CuPy is imported only when a GPU is asked for. Every other module takes its array
 module from its inputs with :func:`xp_of`, so the same code runs on either backend;
-arrays cross between host and device only through :func:`to_host` and :func:`to_device`.
+arrays cross between host and device only through :func:`to_host` and :func:`to_device`
+(and ``float()`` of a scalar that is logged).
 """
 import numpy as np
 
@@ -65,6 +66,14 @@ def to_device(a, xp):
 _POOL = None
 
 
+def usable_cpus():
+    """CPUs this process may run on: its affinity mask on Linux, the CPU count elsewhere."""
+    import os
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def map_blocks(fn, blocks):
     """[fn(s, t) for (s, t) in blocks], the blocks shared among the CPU cores.
 
@@ -76,9 +85,8 @@ def map_blocks(fn, blocks):
     if len(blocks) == 1:
         return [fn(*blocks[0])]
     if _POOL is None:
-        import os
         from concurrent.futures import ThreadPoolExecutor
-        _POOL = ThreadPoolExecutor(max(1, len(os.sched_getaffinity(0))))
+        _POOL = ThreadPoolExecutor(usable_cpus())
     with _blas_threads(1):
         return list(_POOL.map(lambda b: fn(*b), blocks))
 

@@ -4,13 +4,12 @@ The file holds the parameter arrays under their names, optimiser state under
 "adam_m/..." and "adam_v/...", and "config" and "meta" as JSON text in 0-d string arrays.
 """
 import json
-import os
-import tempfile
 
 import numpy as np
 
 from .backend import to_host
 from .network import Config, param_names
+from .outputs import atomic_path
 
 
 class CheckpointError(ValueError):
@@ -23,17 +22,8 @@ def save(path, params, cfg, extra=None, meta=None):
     arrays.update({k: to_host(v) for k, v in (extra or {}).items()})
     arrays["config"] = np.array(cfg.to_json())
     arrays["meta"] = np.array(json.dumps(meta or {}, sort_keys=True))
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
 
 
 def load(path):

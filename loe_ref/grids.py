@@ -7,6 +7,7 @@ q = alpha_i * p + beta_i; the integer lattice of q cuts each axis into cells of 
 import numpy as np
 
 from .backend import xp_of
+from .blending import nearest_forward
 
 ARRANGEMENTS = ("quadtree", "coarse_to_fine", "fine_to_coarse", "gray_code")
 
@@ -62,16 +63,10 @@ def arrangement(name, layers, tile):
     raise ValueError(f"unknown grid {name!r}; expected one of {', '.join(ARRANGEMENTS)}")
 
 
-def expert_index(p, alpha, beta, tile):
-    """Nearest-blending expert j = sum_k (floor(alpha p_k + beta) mod T) T^k, shape (P,)."""
-    xp = xp_of(p)
-    t = xp.floor(alpha * p + beta).astype(xp.int64) % tile
-    radix = tile ** xp.arange(p.shape[1], dtype=xp.int64)
-    return (t * radix).sum(axis=1)
-
-
 def expert_maps(shape, alpha, beta, tile):
-    """Expert index of every pixel in every layer: (L, *shape) int64, for pictures and checks."""
-    p = pixel_coords(shape)
-    return np.stack([expert_index(p, a, b, tile).reshape(shape) for a, b in zip(alpha, beta)])
+    """Nearest expert of every pixel in every layer: (L, *shape) int64, for pictures and checks.
 
+    Computed by the blending code that training uses (``blending.nearest_forward``).
+    """
+    p = pixel_coords(shape)
+    return np.stack([nearest_forward(p, a, b, tile)[0][:, 0].reshape(shape) for a, b in zip(alpha, beta)])

@@ -4,7 +4,13 @@ docs/method.md, section 1 and the paper's Eq. (3); backward passes derived in
 docs/derivations.md, section 2. Shapes: P points, Ci input and Co output channels,
 N experts; expert matrices are stored as W (N, Ci, Co) so that a row x maps to x W[e].
 """
+from collections import namedtuple
+
 from .backend import xp_of
+from .routing import SortedRoute
+
+#: What ``dynamic_linear_forward`` keeps for its backward pass.
+DynamicLinearCache = namedtuple("DynamicLinearCache", "x W route")
 
 
 def grouped_matmul(x, W, offsets, out=None):
@@ -47,30 +53,30 @@ def dynamic_linear_forward(x, W, b, route):
     """h(x, p) = W(p) x + b with W(p) = sum_j B_j(p) W[j], Eq. (3) applied to a batch.
 
     x (P, Ci) in the layer's working order, W (N, Ci, Co), b (Co,), route: the layer's
-    Route. Nearest blending: one product per expert slice (``route.offsets``), so no point
-    meets an expert it does not use. Linear blending: the dense coefficients
-    ``route.coef`` (P, N) in one product of inner size N Ci.
-    Returns out (P, Co), cache (x, W, route).
+    route. Nearest blending (a SortedRoute): one product per expert slice
+    (``route.offsets``), so no point meets an expert it does not use. Linear blending (a
+    BlendedRoute): the dense coefficients ``route.coef`` (P, N) in one product of inner
+    size N Ci. Returns out (P, Co), cache DynamicLinearCache(x, W, route).
     """
-    if route.coef is None:
+    if isinstance(route, SortedRoute):
         out = grouped_matmul(x, W, route.offsets)
     else:
         out = blended_matmul(x, W, route.coef)
     out += b
-    return out, (x, W, route)
+    return out, DynamicLinearCache(x, W, route)
 
 
 def dynamic_linear_backward(dout, cache, need_weights=False):
     """Gradients of ``dynamic_linear_forward``.
 
-    dout (P, Co). Returns dx (P, Ci), dW (N, Ci, Co), db (Co,) and dwts (P, K), the
-    gradient with respect to each blending corner's weight (linear blending with
+    dout (P, Co). Returns dx (P, Ci), dW (N, Ci, Co), db (Co,) and dw (P, K), the
+    gradient with respect to each blending corner's weight w (linear blending with
     ``need_weights`` only; None otherwise).
     """
     x, W, route = cache
     xp = xp_of(x)
     db = xp.ones(dout.shape[0], dtype=dout.dtype) @ dout      # a GEMV, faster than sum(0)
-    if route.coef is None:
+    if isinstance(route, SortedRoute):
         dW = xp.empty_like(W)
         grouped_weight_grad(x, dout, route.offsets, dW)
         return grouped_matmul(dout, W.transpose(0, 2, 1), route.offsets), dW, db, None
@@ -78,11 +84,11 @@ def dynamic_linear_backward(dout, cache, need_weights=False):
     dW = (expand(x, coef).T @ dout).reshape(W.shape)
     dxb = (dout @ W.reshape(-1, W.shape[2]).T).reshape(coef.shape + x.shape[1:])
     dx = (dxb * coef[:, :, None]).sum(axis=1)
-    dwts = None
+    dw = None
     if need_weights:
         dcoef = (dxb * x[:, None, :]).sum(axis=2)
-        dwts = xp.take_along_axis(dcoef, route.corners, axis=1)
-    return dx, dW, db, dwts
+        dw = xp.take_along_axis(dcoef, route.corners, axis=1)
+    return dx, dW, db, dw
 
 
 def linear_forward(x, W, b):

@@ -6,12 +6,13 @@ for the position-dependent layers, W_out (H, C) and b_out (C,) for the output la
 """
 import json
 import math
+from collections import namedtuple
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .activations import ACTIVATIONS, activation_backward, activation_forward
-from .backend import map_blocks, xp_of
+from .backend import map_blocks, to_device, xp_of
 from .blending import BLENDS, blend_backward
 from .encoding import encode_backward, encode_forward, encoded_dims
 from .grids import ARRANGEMENTS, arrangement, pixel_coords_at
@@ -142,31 +143,36 @@ def plan_for(cfg, p, dtype=None, block_rows=BLOCK_ROWS):
     return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype, block_rows=block_rows)
 
 
+#: What one row block of a position-dependent layer keeps for the backward pass.
+BlockCache = namedtuple("BlockCache", "linear activation")
+
+
 def forward(params, plan, cfg):
     """f(p) for the plan's coordinates. Returns pred (P, C) in natural order, cache.
 
     gamma(p) is computed in natural order; layer i gathers its input into its own
     working order (routing.py) and runs block by block: gather, dynamic linear layer,
-    activation. The cache holds, per layer, the (linear cache, activation cache) of each
-    block, then the output layer's cache.
+    activation. The cache is (plan, encoding cache, per layer a list of BlockCache,
+    output layer's cache).
     """
     xp = xp_of(params["W_out"])
     dtype = params["W_out"].dtype
-    h, enc_cache = encode_forward(plan.p.astype(dtype, copy=False), cfg.pe)
+    h, enc_cache = encode_forward(plan.p.astype(dtype, copy=False), cfg.pe)   # (P, D0), natural order
     layer_caches = []
     for i, route in enumerate(plan.routes):
-        W, b, prev = params[f"W{i + 1}"], params[f"b{i + 1}"], h
-        h = xp.empty((prev.shape[0], W.shape[2]), dtype=dtype)
+        W, b, prev = params[f"W{i + 1}"], params[f"b{i + 1}"], h     # prev: layer i-1's working order
+        h = xp.empty((prev.shape[0], W.shape[2]), dtype=dtype)       # (P, H), layer i's working order
 
         def block(s, t):
+            # rows s:t of layer i's working order, gathered from the previous order
             x = prev[s:t] if route.gather is None else xp.take(prev, route.gather[s:t], axis=0)
             z, lin_cache = dynamic_linear_forward(x, W, b, route.part(s, t))
             _, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope, out=h[s:t])
-            return lin_cache, act_cache
+            return BlockCache(lin_cache, act_cache)
 
         layer_caches.append(map_blocks(block, route.blocks))
-    out, out_cache = linear_forward(h, params["W_out"], params["b_out"])
-    return out[plan.unsort], (plan, enc_cache, layer_caches, out_cache)
+    out, out_cache = linear_forward(h, params["W_out"], params["b_out"])   # (P, C), last layer's order
+    return out[plan.unsort], (plan, enc_cache, layer_caches, out_cache)     # back to natural order
 
 
 def backward(dpred, cache, cfg, need_dp=False):
@@ -180,22 +186,24 @@ def backward(dpred, cache, cfg, need_dp=False):
     plan, enc_cache, layer_caches, out_cache = cache
     xp = xp_of(dpred)
     grads = {}
+    # dpred (P, C) natural -> the last layer's working order, where the output layer ran
     dh, grads["W_out"], grads["b_out"] = linear_backward(dpred[plan.routes[-1].order], out_cache)
     dp = xp.zeros(plan.p.shape, dtype=dpred.dtype) if need_dp else None
     need_weights = need_dp and cfg.blend == "linear"
-    spread = None                       # dh is already in the last layer's order
+    spread = None                       # dh (P, H) is already in the last layer's order
     for i in range(cfg.layers - 1, -1, -1):
-        route, caches, dnext = plan.routes[i], layer_caches[i], dh
-        in_width = caches[0][0][0].shape[1]          # the first block's linear cache holds x
-        dh = xp.empty((dnext.shape[0], in_width), dtype=dnext.dtype)
+        route, caches, dnext = plan.routes[i], layer_caches[i], dh    # dnext: layer i+1's input order
+        in_width = caches[0].linear.W.shape[1]
+        dh = xp.empty((dnext.shape[0], in_width), dtype=dnext.dtype)  # (P, Ci), layer i's working order
 
         def block(s, t, k):
             lin_cache, act_cache = caches[k]
+            # rows s:t of layer i's working order, gathered from layer i+1's input order
             dout = dnext[s:t] if spread is None else xp.take(dnext, spread[s:t], axis=0)
             dz = activation_backward(cfg.act, dout, act_cache)
-            dx, dW, db, dwts = dynamic_linear_backward(dz, lin_cache, need_weights)
+            dx, dW, db, dw = dynamic_linear_backward(dz, lin_cache, need_weights)
             dh[s:t] = dx
-            return dW, db, dwts
+            return dW, db, dw
 
         parts = map_blocks(block, [(s, t, k) for k, (s, t) in enumerate(route.blocks)])
         dW, db = parts[0][0], parts[0][1]
@@ -204,10 +212,11 @@ def backward(dpred, cache, cfg, need_dp=False):
             db += part[1]
         grads[f"W{i + 1}"], grads[f"b{i + 1}"] = dW, db
         if need_weights:
-            dwts = xp.concatenate([part[2] for part in parts])
-            dp[route.order] += blend_backward(cfg.blend, dwts, route.blend_cache)
+            dw = xp.concatenate([part[2] for part in parts])                # (P, K), layer i's order
+            dp[route.order] += blend_backward(cfg.blend, dw, route.blend_cache)
         spread = route.spread
     if need_dp:
+        # dh (P, D0) in the first layer's order -> natural order, where gamma(p) ran
         dp += encode_backward(dh if spread is None else xp.take(dh, spread, axis=0), enc_cache)
         grads["p"] = dp
     return grads
@@ -217,9 +226,8 @@ def predict(params, cfg, p, chunk=65536):
     """f(p) for coordinates p (P, d), evaluated ``chunk`` points at a time (bounded memory)."""
     xp = xp_of(params["W_out"])
     out = xp.empty((p.shape[0], cfg.out_channels), dtype=params["W_out"].dtype)
-    for s in range(0, p.shape[0], chunk):
-        block = xp.asarray(p[s:s + chunk])
-        out[s:s + chunk] = forward(params, plan_for(cfg, block), cfg)[0]
+    for s, block in _chunks(params, cfg, p.shape[0], chunk, lambda s, t: to_device(p[s:t], xp)):
+        out[s:s + block.shape[0]] = block
     return out
 
 
@@ -229,7 +237,15 @@ def predict_chunks(params, cfg, shape, chunk=65536):
     Coordinates are made per chunk, so memory does not grow with the grid.
     """
     xp = xp_of(params["W_out"])
-    total = int(np.prod(shape))
+    return _chunks(params, cfg, int(np.prod(shape)), chunk,
+                   lambda s, t: pixel_coords_at(xp.arange(s, t), shape))
+
+
+def _chunks(params, cfg, total, chunk, coords):
+    """Yield (s, f(coords(s, t))) for consecutive ranges s:t of ``chunk`` points.
+
+    Plans are made in the parameters' dtype, so every product runs in it.
+    """
+    dtype = params["W_out"].dtype
     for s in range(0, total, chunk):
-        p = pixel_coords_at(xp.arange(s, min(s + chunk, total)), shape)
-        yield s, forward(params, plan_for(cfg, p), cfg)[0]
+        yield s, forward(params, plan_for(cfg, coords(s, min(s + chunk, total)), dtype), cfg)[0]

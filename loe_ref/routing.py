@@ -18,33 +18,49 @@ BLOCK_ROWS = 4096
 
 @dataclass
 class Route:
-    """How one layer sees the batch. Index arrays are int32 (int64 beyond 2^31 points).
+    """How one layer sees the batch: the order its rows are in, and how to get there.
 
     order: (P,) natural index of each working row. gather: (P,) rows of the previous
     layer's working order (natural order for the first layer) that form this order, or
     None when the two orders are the same; spread: its inverse (the backward pass gathers
-    gradients with it instead of scattering them), or None.
-    offsets: nearest blending, a host tuple of N + 1 ints: expert e owns working rows
-    offsets[e]:offsets[e+1]. coef: linear blending, the coefficients B (P, N); corners:
-    the expert of each blending corner (P, K), for the gradient with respect to p.
-    blend_cache: the blending function's cache, in working order.
-    blocks: row ranges (s, t) that can be processed independently.
+    gradients with it instead of scattering them), or None. blocks: row ranges (s, t)
+    that can be processed independently. Index arrays are int32 (int64 beyond 2^31 points).
     """
     order: object
     gather: object
     spread: object
-    offsets: tuple
-    coef: object
-    corners: object
-    blend_cache: tuple
     blocks: list
+
+
+@dataclass
+class SortedRoute(Route):
+    """Nearest blending: working rows sorted by expert; expert e owns rows offsets[e]:offsets[e+1].
+
+    offsets: a host tuple of N + 1 ints.
+    """
+    offsets: tuple
 
     def part(self, s, t):
         """The route of working rows s:t, for the layer op on that block."""
-        offsets = None if self.offsets is None else tuple(min(max(o, s), t) - s for o in self.offsets)
-        cut = (lambda a: None if a is None else a[s:t])
-        return Route(self.order[s:t], cut(self.gather), None, offsets, cut(self.coef), cut(self.corners),
-                     None, [(0, t - s)])
+        offsets = tuple(min(max(o, s), t) - s for o in self.offsets)
+        gather = None if self.gather is None else self.gather[s:t]
+        return SortedRoute(self.order[s:t], gather, None, [(0, t - s)], offsets)
+
+
+@dataclass
+class BlendedRoute(Route):
+    """Linear blending: natural order; every point mixes several experts.
+
+    coef: the dense coefficients B (P, N); corners: the expert of each blending corner
+    (P, K); blend_cache: ``linear_forward``'s cache, for the gradient with respect to p.
+    """
+    coef: object
+    corners: object
+    blend_cache: tuple
+
+    def part(self, s, t):
+        """The route of rows s:t, for the layer op on that block."""
+        return BlendedRoute(self.order[s:t], None, None, [(0, t - s)], self.coef[s:t], self.corners[s:t], None)
 
 
 @dataclass
@@ -86,13 +102,12 @@ def make_plan(p, alpha, beta, tile, blend, dtype=None, block_rows=BLOCK_ROWS):
         idx, w, blend_cache = blend_forward(blend, p, float(a), float(b), tile)
         if blend == "linear":
             coef = dense_coefficients(idx, w, n_experts).astype(dtype or p.dtype)
-            routes.append(Route(natural, None, None, None, coef, idx, blend_cache, blocks))
+            routes.append(BlendedRoute(natural, None, None, blocks, coef, idx, blend_cache))
             continue
-        order = xp.argsort(idx[:, 0], kind="stable").astype(index)
+        order = xp.argsort(idx[:, 0], kind="stable").astype(index)      # natural index of each working row
         counts = to_host(xp.bincount(idx[:, 0], minlength=n_experts))
         offsets = (0,) + tuple(int(v) for v in counts.cumsum())
-        gather = position[order]                 # nearest's blend cache holds no per-point data
-        routes.append(Route(order, gather, inverse_permutation(gather), offsets, None, None,
-                            blend_cache, blocks))
-        position = inverse_permutation(order)
+        gather = position[order]              # previous working row of each working row
+        routes.append(SortedRoute(order, gather, inverse_permutation(gather), blocks, offsets))
+        position = inverse_permutation(order)     # working row of each natural index
     return Plan(p, routes, position)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import checkpoint, outputs
-from .backend import get_xp, to_host
+from .backend import get_xp, to_device, to_host
 from .data import image_target, load_image, target_image
 from .grids import expert_maps, pixel_coords, pixel_coords_at
 from .losses import mse_backward, mse_forward, psnr, psnr_from_mse, squared_error_sum
@@ -164,14 +164,14 @@ class Trainer:
         if opts.batch > y.shape[0]:
             raise ValueError(f"batch={opts.batch} exceeds the image's {y.shape[0]} pixels; "
                              f"use a batch of at most {y.shape[0]}, or 0 for the whole image")
-        self.target = self.xp.asarray(y.astype(self.dtype))
-        self.params = {k: self.xp.asarray(v.astype(self.dtype)) for k, v in init_params(cfg, opts.seed).items()}
+        self.target = to_device(y.astype(self.dtype), self.xp)
+        self.params = {k: to_device(v.astype(self.dtype), self.xp) for k, v in init_params(cfg, opts.seed).items()}
         self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2))
         self._perms = {}
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
         self.full_plan = None
         if opts.batch == 0:
-            self.full_plan = plan_for(cfg, self.xp.asarray(pixel_coords(self.shape)), self.dtype)
+            self.full_plan = plan_for(cfg, to_device(pixel_coords(self.shape), self.xp), self.dtype)
 
     def resume(self, path):
         """Load parameters, Adam state and history from a checkpoint of the same run."""
@@ -191,8 +191,8 @@ class Trainer:
         if diff:
             raise checkpoint.CheckpointError(f"checkpoint {path!r} was trained differently ({'; '.join(diff)})")
         for k, v in params.items():
-            self.params[k][...] = self.xp.asarray(v.astype(self.dtype))
-        self.opt.load_state({k: self.xp.asarray(v) for k, v in extra.items()}, meta["adam_t"])
+            self.params[k][...] = to_device(v.astype(self.dtype), self.xp)
+        self.opt.load_state({k: to_device(v, self.xp) for k, v in extra.items()}, meta["adam_t"])
         self.iteration, self.elapsed = meta["iteration"], meta["elapsed"]
         self.history = [tuple(r) for r in meta["history"]]
         self.best = tuple(meta["best"])
@@ -219,7 +219,7 @@ class Trainer:
         """(plan, target) of step ``it``: the whole image, or the step's pixel batch."""
         if self.full_plan is not None:
             return self.full_plan, self.target
-        idx = self.xp.asarray(self.batch_indices(it))
+        idx = to_device(self.batch_indices(it), self.xp)
         return plan_for(self.cfg, pixel_coords_at(idx, self.shape), self.dtype), self.target[idx]
 
     def step(self, it):
@@ -334,7 +334,7 @@ def render(path, size, out_path, device="cpu", chunk=65536):
     if cfg.in_dims != 2:
         raise ValueError(f"checkpoint {path!r} is a {cfg.in_dims}-D signal; rendering needs an image")
     xp = get_xp(device)
-    dev = {k: xp.asarray(v) for k, v in params.items()}
+    dev = {k: to_device(v, xp) for k, v in params.items()}
     pred = np.empty((int(np.prod(size)), cfg.out_channels), dtype=np.float32)
     for s, block in predict_chunks(dev, cfg, tuple(size), chunk):
         pred[s:s + block.shape[0]] = to_host(block)

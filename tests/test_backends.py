@@ -42,3 +42,15 @@ def test_gpu_matches_cpu_in_float32(blend, act):
     for k in cpu[2]:
         scale = np.abs(cpu[2][k]).max()
         np.testing.assert_allclose(gpu[2][k], cpu[2][k], rtol=0, atol=1e-3 * scale, err_msg=k)
+
+
+def test_usable_cpus_without_affinity(monkeypatch):
+    """macOS and Windows have no os.sched_getaffinity: fall back to the CPU count."""
+    import os
+    from loe_ref.backend import usable_cpus
+    assert usable_cpus() >= 1
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert usable_cpus() == 3
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert usable_cpus() == 1

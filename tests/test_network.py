@@ -10,7 +10,7 @@ from loe_ref.layers import linear_forward
 from loe_ref.activations import activation_forward
 from loe_ref.encoding import encode_forward
 from loe_ref.losses import mse_backward, mse_forward
-from loe_ref.network import Config, backward, forward, init_params, param_names, plan_for, predict
+from loe_ref.network import Config, backward, forward, init_params, param_names, plan_for, predict, predict_chunks
 from tests import oracle
 from tests.gradcheck import STEP, check_gradients, upstream
 from tests.helpers import keep_off_cells, preactivations_min
@@ -176,10 +176,36 @@ def test_bad_config(kwargs, match):
 
 
 def test_predict_chunks_covers_the_grid(xp):
-    from loe_ref.network import predict_chunks
     cfg = Config(layers=3, hidden=5)
     dev = {k: xp.asarray(v) for k, v in init_params(cfg, 0).items()}
     whole = to_host(forward(dev, plan_for(cfg, xp.asarray(pixel_coords((9, 11)))), cfg)[0])
     parts = list(predict_chunks(dev, cfg, (9, 11), chunk=20))
     assert [s for s, _ in parts] == list(range(0, 99, 20))
     np.testing.assert_allclose(np.concatenate([to_host(b) for _, b in parts]), whole, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("blend", ["nearest", "linear"])
+def test_evaluation_stays_in_the_parameters_dtype(xp, blend, monkeypatch):
+    """A float32 evaluation builds float32 plans and runs float32 products (no float64 work)."""
+    import loe_ref.network as network
+    cfg = Config(blend=blend, layers=3, hidden=8)
+    dev = {k: xp.asarray(v.astype(np.float32)) for k, v in init_params(cfg, 0).items()}
+    seen = []
+    real_plan, real_layer = network.plan_for, network.dynamic_linear_forward
+
+    def plan_for_spy(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        seen.extend(r.coef.dtype for r in plan.routes if blend == "linear")
+        return plan
+
+    def layer_spy(x, W, b, route):
+        out, cache = real_layer(x, W, b, route)
+        seen.extend([x.dtype, out.dtype])
+        return out, cache
+
+    monkeypatch.setattr(network, "plan_for", plan_for_spy)
+    monkeypatch.setattr(network, "dynamic_linear_forward", layer_spy)
+    for s, block in predict_chunks(dev, cfg, (9, 11), chunk=40):
+        seen.append(block.dtype)
+    seen.append(predict(dev, cfg, xp.asarray(pixel_coords((5, 4))), chunk=7).dtype)
+    assert seen and set(seen) == {np.dtype(np.float32)}, seen
