@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The GPU check, in one command (under 8 minutes, no network): the test suite on CuPy,
-# the training-step benchmark on the GPU, a short fit with the paper's command, and, when
-# PyTorch with CUDA is present, the GEMM rate of the GPU through PyTorch for a ratio.
+# The GPU check in one command, on a bare GPU machine without network (under 8 minutes):
+# the test suite on CuPy and NumPy, the training-step benchmark on the GPU against the
+# same step on the CPU, the paper's command, and the GPU's GEMM rate through PyTorch
+# where PyTorch with CUDA is present. Ends with one PASS or FAIL line; exits non-zero
+# when any part failed.
 #
-# Where scikit-image or threadpoolctl is missing on the GPU machine (no network there),
-# download wheels here first and let them travel in .whl/:
-#   python3 -m pip download --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64 \
-#       -d .whl scikit-image scipy tifffile threadpoolctl
+# First it checks what is importable. Packages missing on the GPU machine are installed
+# from wheels in .whl/ (ignored by git) when they are there; otherwise the check stops and
+# prints the one command that downloads them for that machine's Python, to be run on a
+# machine with network and carried over in .whl/.
 # Writes its log and results under ${OUT:-gpu_check}.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,23 +16,58 @@ out=${OUT:-gpu_check}
 mkdir -p "$out"
 exec > >(tee "$out/gpu_check.log") 2>&1
 
-python3 -c "import skimage" 2>/dev/null || python3 -m pip install -q --no-index --find-links .whl scikit-image threadpoolctl
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-python3 -c "import cupy; print('cupy', cupy.__version__, 'devices', cupy.cuda.runtime.getDeviceCount())"
+py=${PYTHON:-python3}
+failed=()
 
-echo "== tests on both backends"
-timeout 300 python3 -m pytest -q -p no:cacheprovider
+missing() {
+    "$py" - <<'PY'
+import importlib.util
+need = {"numpy": "numpy", "cupy": "cupy-cuda12x", "pytest": "pytest", "hypothesis": "hypothesis",
+        "skimage": "scikit-image", "threadpoolctl": "threadpoolctl", "matplotlib": "matplotlib"}
+print(" ".join(pkg for mod, pkg in need.items() if importlib.util.find_spec(mod) is None))
+PY
+}
 
-echo "== training step on the GPU, 512 x 512 camera, float32"
-timeout 180 python3 benchmarks/step.py --device gpu --steps 20 --json "$out/step_gpu.json"
+lacking=$(missing)
+if [ -n "$lacking" ] && [ -d .whl ]; then
+    echo "installing from .whl/: $lacking"
+    "$py" -m pip install -q --no-index --find-links .whl $lacking
+    lacking=$(missing)
+fi
+if [ -n "$lacking" ]; then
+    pyver=$("$py" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+    echo "missing on this machine (Python $pyver): $lacking. On a machine with network, run"
+    echo "  python3 -m pip download --only-binary=:all: --python-version $pyver --platform manylinux2014_x86_64 -d .whl $lacking"
+    echo "and carry .whl/ to this machine (it is ignored by git: name it in the device tool's carry)."
+    echo "FAIL: missing packages: $lacking"
+    exit 2
+fi
 
-echo "== python run.py --grid quadtree --act sine --device gpu"
-timeout 120 python3 run.py --grid quadtree --act sine --device gpu --iters 300 --eval-every 50 --quiet \
-    --out "$out/run_quadtree_sine_gpu"
+part() {          # part NAME SECONDS COMMAND...: run one part, remember a failure
+    local name=$1 limit=$2
+    shift 2
+    echo "== $name"
+    if ! timeout "$limit" "$@"; then
+        echo "-- $name FAILED"
+        failed+=("$name")
+    fi
+}
 
-if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
-    echo "== PyTorch on the same GPU: float32 GEMM rate on the step's shapes"
-    timeout 60 python3 - <<'PY'
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || failed+=("nvidia-smi")
+"$py" -c "import cupy; print('cupy', cupy.__version__, 'devices', cupy.cuda.runtime.getDeviceCount())" \
+    || failed+=("cupy import")
+
+part "tests on both backends" 300 "$py" -m pytest -q -p no:cacheprovider
+part "training step on the GPU, 512 x 512 camera, float32" 180 \
+    "$py" benchmarks/step.py --device gpu --steps 20 --json "$out/step_gpu.json"
+part "the same step on the CPU (NumPy), for the ratio" 180 \
+    "$py" benchmarks/step.py --device cpu --steps 2 --configs nearest:sine,nearest:leaky_relu --json "$out/step_cpu.json"
+part "python run.py --grid quadtree --act sine --device gpu" 120 \
+    "$py" run.py --grid quadtree --act sine --device gpu --iters 300 --eval-every 50 --quiet \
+    --out "$out/run_quadtree_sine_gpu" --overwrite
+
+if "$py" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+    part "PyTorch on the same GPU: float32 GEMM rate on the step's shapes" 60 "$py" - <<'PY'
 import time, torch
 P, H = 512 * 512, 64
 x, W, g = (torch.randn(P, H, device="cuda"), torch.randn(H, H, device="cuda"), torch.randn(P, H, device="cuda"))
@@ -43,3 +80,10 @@ torch.cuda.synchronize()
 print(f"torch GEMM rate {100 * 3 * 2 * P * H * H / (time.perf_counter() - t) / 1e9:.0f} GFLOP/s")
 PY
 fi
+
+if [ ${#failed[@]} -eq 0 ]; then
+    echo "PASS: every part of the GPU check succeeded (log: $out/gpu_check.log)"
+    exit 0
+fi
+echo "FAIL: ${failed[*]} (log: $out/gpu_check.log)"
+exit 1
