@@ -5,14 +5,15 @@ import os
 import sys
 from dataclasses import asdict
 
-from loe_ref import checkpoint
+from loe_ref import checkpoint, outputs, rundir
 from loe_ref.activations import ACTIVATIONS
 from loe_ref.backend import DEVICES, BackendError
 from loe_ref.blending import BLENDS
-from loe_ref.data import ImageError
+from loe_ref.data import BUNDLED, ImageError
 from loe_ref.grids import ARRANGEMENTS
 from loe_ref.network import INITS, Config
-from loe_ref.train import DTYPES, SAMPLERS, SCHEDULES, Progress, TrainingError, Trainer, TrainOptions, prepare_image, render
+from loe_ref.progress import Progress
+from loe_ref.train import DTYPES, SAMPLERS, SCHEDULES, TrainingError, Trainer, TrainOptions, prepare_image, render
 
 MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe")
 MODEL_DEFAULTS = {k: v for k, v in asdict(Config()).items() if k in MODEL_KEYS}
@@ -66,10 +67,13 @@ def parser():
     m.add_argument("--tile", type=positive_int, help=f"cells per tile and axis, T (N = T^2 experts) {default('tile')}")
     m.add_argument("--omega0", type=positive_float, help=f"sine frequency omega0 {default('omega0')}")
     m.add_argument("--slope", type=float, help=f"leaky ReLU negative slope {default('slope')}")
-    m.add_argument("--init", choices=INITS, help=f"weight initialisation; default = PyTorch's linear layer {default('init')}")
+    m.add_argument("--init", choices=INITS,
+                   help="weight initialisation: default (PyTorch's linear layer, the default), "
+                        "kaiming, or siren (with --omega0 30)")
     m.add_argument("--pe", type=non_negative_int, help=f"positional-encoding octaves, 0 = none {default('pe')}")
     t = p.add_argument_group("training")
-    t.add_argument("--image", help=f"bundled scikit-image picture or image file path {default('image')}")
+    t.add_argument("--image", help=f"image file path, or a bundled scikit-image picture: {', '.join(BUNDLED)} "
+                                   f"{default('image')}")
     t.add_argument("--size", type=positive_int, nargs=2, metavar=("H", "W"),
                    help="resize the image to H x W before fitting; with --render, the output size")
     t.add_argument("--iters", type=positive_int, help=f"training iterations {default('iters')}")
@@ -88,6 +92,9 @@ def parser():
     t.add_argument("--device", choices=DEVICES, help=f"cpu (NumPy) or gpu (CuPy) {default('device')}")
     o = p.add_argument_group("output")
     o.add_argument("--out", help="output folder (default runs/<image>-<grid>-<act>-<blend>, numbered if taken)")
+    o.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (its files are removed first); without it "
+                        "a folder holding another run is refused")
     o.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint (.npz)")
     o.add_argument("--render", metavar="CKPT", help="only render a checkpoint at --size into --out (a .png path)")
     o.add_argument("--quiet", action="store_true", help="no progress bar: one log line per evaluation")
@@ -95,10 +102,11 @@ def parser():
 
 
 def resolve(args):
-    """Config, TrainOptions and output folder from the arguments (and the checkpoint)."""
-    model, train, out = dict(MODEL_DEFAULTS), dict(TRAIN_DEFAULTS), args.out
+    """Config, TrainOptions, output folder, image and the checkpoint's iteration (0 when new)."""
+    model, train, out, done = dict(MODEL_DEFAULTS), dict(TRAIN_DEFAULTS), args.out, 0
     if args.resume:
         saved_cfg, _, _, meta = checkpoint.load(args.resume)
+        done = int(meta.get("iteration", 0))
         model.update({k: getattr(saved_cfg, k) for k in model})
         train.update({k: v for k, v in meta.get("options", {}).items() if k in train})
         out = out or os.path.dirname(os.path.abspath(args.resume))
@@ -114,44 +122,61 @@ def resolve(args):
         out, k = base, 2
         while os.path.exists(out):
             out, k = f"{base}-{k}", k + 1
-    return cfg, opts, out, image
+    return cfg, opts, out, image, done
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
     try:
         if args.render:
-            if not args.size or not args.out:
-                raise ValueError("--render needs --size H W and --out PATH.png")
-            render(args.render, args.size, args.out, args.device or TRAIN_DEFAULTS["device"],
-                   args.chunk or TRAIN_DEFAULTS["chunk"])
-            print(f"rendered {args.render} at {args.size[0]} x {args.size[1]} to {args.out}")
-            return 0
-        cfg, opts, out, image = resolve(args)
+            return render_only(args)
+        cfg, opts, out, image, done = resolve(args)
         trainer = Trainer(cfg, opts, out, image)
         if args.resume:
             trainer.resume(args.resume)
-        os.makedirs(out, exist_ok=True)
-        from loe_ref.outputs import write_json
-        write_json(os.path.join(out, "config.json"),
-                   {"model": asdict(cfg), "training": asdict(opts),
-                    "learning_rate": opts.learning_rate(cfg), "image_shape": list(image.shape),
-                    "resumed_from": args.resume})
+            if done >= opts.iters:
+                print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}); nothing to do. "
+                      f"Give a larger --iters to train on.")
+                return 0
+        here = False                    # resuming the checkpoint of this very folder
+        if args.resume and os.path.isdir(out):
+            here = os.path.samefile(os.path.dirname(os.path.abspath(args.resume)), out)
+        rundir.prepare(out, overwrite=args.overwrite, resuming_here=here)
+        outputs.write_json(os.path.join(out, "config.json"),
+                           {"model": asdict(cfg), "training": asdict(opts),
+                            "learning_rate": opts.learning_rate(cfg), "image_shape": list(image.shape),
+                            "resumed_from": args.resume})
         progress = Progress(opts.iters, trainer.iteration, args.quiet)
-        completed = trainer.fit(progress)
-        progress.close()
-        trainer.save_checkpoint()
-        summary = trainer.write_outputs()
+        with rundir.StopSignals(lambda name: progress.log(
+                f"{name}: stopping after this step (a second signal aborts)")) as signals:
+            completed = trainer.fit(progress, stop=lambda: signals.requested is not None)
+            progress.close()
+            trainer.save_checkpoint()
+            summary = trainer.write_outputs()
     except (ValueError, BackendError, ImageError, TrainingError, OSError) as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: aborted by a second signal; the last checkpoint written is kept", file=sys.stderr)
+        return 130
     if not completed:
         print(f"stopped at iteration {trainer.iteration} of {opts.iters}; resume with "
               f"python run.py --resume {os.path.join(out, 'checkpoint.npz')}")
     print(f"peak PSNR {summary['peak_psnr']:.2f} dB at iteration {summary['peak_iteration']} "
           f"(final {summary['final_psnr']:.2f} dB, {summary['seconds_per_iteration']:.2f} s/iteration)")
     print(f"outputs in {out}")
-    return 0 if completed else 130
+    return 0 if completed else signals.exit_code
+
+
+def render_only(args):
+    if not args.size or not args.out:
+        raise ValueError("--render needs --size H W and --out PATH.png")
+    if os.path.splitext(args.out)[1].lower() != ".png":
+        raise ValueError(f"--out {args.out!r} must name a .png file for --render")
+    render(args.render, args.size, args.out, args.device or TRAIN_DEFAULTS["device"],
+           args.chunk or TRAIN_DEFAULTS["chunk"])
+    print(f"rendered {args.render} at {args.size[0]} x {args.size[1]} to {args.out}")
+    return 0
 
 
 if __name__ == "__main__":

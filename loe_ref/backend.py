@@ -67,28 +67,52 @@ _POOL = None
 
 
 def usable_cpus():
-    """CPUs this process may run on: its affinity mask on Linux, the CPU count elsewhere."""
+    """CPUs this process may use: its affinity mask on Linux, the CPU count elsewhere,
+    at most LOE_REF_THREADS when that is set."""
     import os
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count() or 1
+    cap = os.environ.get("LOE_REF_THREADS", "")
+    if cap:
+        if not cap.isdigit() or int(cap) < 1:
+            raise BackendError(f"LOE_REF_THREADS={cap!r} must be a positive integer")
+        count = min(count, int(cap))
+    return max(1, count)
 
 
 def map_blocks(fn, blocks):
-    """[fn(s, t) for (s, t) in blocks], the blocks shared among the CPU cores.
+    """[fn(s, t) for (s, t) in blocks] on min(cores, blocks) threads, results in order.
 
-    Row blocks of one array touch disjoint rows, so they run on a thread pool (NumPy
-    and BLAS release the GIL) with BLAS held to one thread per worker. One block runs
-    directly, with BLAS free to use every core. Results keep the order of ``blocks``.
+    Row blocks of one array touch disjoint rows, so they can run on a thread pool (NumPy
+    and BLAS release the GIL). The blocks have a fixed number of rows, so the number of
+    threads follows the size of the work: a signal of one block runs on one thread. BLAS
+    is held to one thread throughout; a multi-threaded BLAS on these small products is
+    slower than one thread, by far when another process keeps a core busy
+    (docs/performance.md, "Threads").
     """
     global _POOL
-    if len(blocks) == 1:
-        return [fn(*blocks[0])]
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-        _POOL = ThreadPoolExecutor(usable_cpus())
     with _blas_threads(1):
+        if len(blocks) == 1 or usable_cpus() == 1:
+            return [fn(*b) for b in blocks]
+        if _POOL is None or _POOL._max_workers != usable_cpus():
+            from concurrent.futures import ThreadPoolExecutor
+            _POOL = ThreadPoolExecutor(usable_cpus())
         return list(_POOL.map(lambda b: fn(*b), blocks))
+
+
+def single_threaded_blas():
+    """Hold BLAS to one thread in this process from now on (a no-op without threadpoolctl).
+
+    The CPU training loop calls it: its row blocks bring the parallelism, and the few
+    products outside them (output layer, evaluation) are too small to gain from threads.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 class _blas_threads:

@@ -63,10 +63,17 @@ def arrangement(name, layers, tile):
     raise ValueError(f"unknown grid {name!r}; expected one of {', '.join(ARRANGEMENTS)}")
 
 
-def expert_maps(shape, alpha, beta, tile):
+def expert_maps(shape, alpha, beta, tile, window=None):
     """Nearest expert of every pixel in every layer: (L, *shape) int64, for pictures and checks.
 
-    Computed by the blending code that training uses (``blending.nearest_forward``).
+    ``window``: only the pixels of the leading corner of that shape, (L, *window), at the
+    resolution of ``shape``. Computed by the blending code that training uses
+    (``blending.nearest_forward``).
     """
-    p = pixel_coords(shape)
-    return np.stack([nearest_forward(p, a, b, tile)[0][:, 0].reshape(shape) for a, b in zip(alpha, beta)])
+    if window is None:
+        p, out = pixel_coords(shape), tuple(shape)
+    else:
+        out = tuple(min(w, s) for w, s in zip(window, shape))
+        local = np.stack(np.meshgrid(*[np.arange(w) for w in out], indexing="ij"), axis=-1).reshape(-1, len(shape))
+        p = pixel_coords_at(np.ravel_multi_index(local.T, shape), shape)
+    return np.stack([nearest_forward(p, a, b, tile)[0][:, 0].reshape(out) for a, b in zip(alpha, beta)])

@@ -22,10 +22,17 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())           # mkstemp makes 0600; give the user's usual mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path, text):
@@ -78,13 +85,102 @@ def expert_mosaic(maps, gap=4):
     return out
 
 
-def plot_curves(path, curves, title="PSNR during training", xlabel="iteration"):
-    """A PSNR-vs-iteration plot of ``curves`` {label: (iterations, psnr)}; False without matplotlib."""
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend, or None where it is not installed."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        return None
+    return plt
+
+
+def _save(fig, path):
+    import matplotlib.pyplot as plt
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp)
+    plt.close(fig)
+
+
+def plot_comparison(path, target, recon, psnr_db, iteration, full_scale=0.1):
+    """Target, reconstruction and |error| side by side, the error with its colour bar.
+
+    Images in [0, 1], (H, W) or (H, W, 3). False without matplotlib.
+    """
+    plt = _pyplot()
+    if plt is None:
+        return False
+    err = np.abs(recon - target)
+    err = err.mean(axis=2) if err.ndim == 3 else err
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), dpi=110)
+    grey = {"cmap": "gray", "vmin": 0, "vmax": 1} if target.ndim == 2 else {}
+    for ax, img, name in zip(axes, (target, recon, err), ("target", "reconstruction", "|error|")):
+        shown = ax.imshow(img, interpolation="nearest", **(grey if name != "|error|" else
+                                                            {"cmap": "magma", "vmin": 0, "vmax": full_scale}))
+        ax.set_title(name)
+        ax.set_axis_off()
+    bar = fig.colorbar(shown, ax=axes[2], fraction=0.046, pad=0.04)
+    bar.set_label(f"absolute error on the [0, 1] scale (clipped at {full_scale:g})")
+    fig.suptitle(f"PSNR {psnr_db:.2f} dB at iteration {iteration}")
+    _save(fig, path)
+    return True
+
+
+def plot_experts(path, maps, crops, alpha, scale):
+    """Each layer's expert map (top) and a zoomed crop of its top-left pixels (bottom).
+
+    maps (L, h, w): the whole image sampled at ``scale`` panel pixels per image pixel;
+    crops (L, ch, cw): the top-left ch x cw image pixels at full resolution, marked by a
+    box on the whole view (the finest layers alias at panel size). False without matplotlib.
+    """
+    plt = _pyplot()
+    if plt is None:
+        return False
+    L, ch, cw = crops.shape
+    fig, axes = plt.subplots(2, L, figsize=(1.9 * L, 4.6), dpi=110, squeeze=False)
+    for i in range(L):
+        top, bottom = axes[0, i], axes[1, i]
+        top.imshow(PALETTE[maps[i] % len(PALETTE)], interpolation="nearest")
+        top.add_patch(plt.Rectangle((-0.5, -0.5), cw * scale, ch * scale, fill=False, ec="black", lw=1.2))
+        top.set_title(f"layer {i + 1}, alpha {alpha[i]:g}", fontsize=8)
+        bottom.imshow(PALETTE[crops[i] % len(PALETTE)], interpolation="nearest")
+        bottom.set_title(f"top-left {ch} x {cw} px", fontsize=7)
+        for ax in (top, bottom):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle("expert of every pixel, layer by layer (colour = expert index; box = zoomed crop)", fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+    return True
+
+
+def plot_training(path, history):
+    """PSNR and training loss against the iteration, from rows (iteration, loss, psnr, seconds)."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    its = [r[0] for r in history]
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    ax.plot(its, [r[2] for r in history], color="tab:blue", linewidth=1.2, label="PSNR (whole image)")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("PSNR (dB)", color="tab:blue")
+    ax.grid(alpha=0.3)
+    loss_ax = ax.twinx()
+    loss_ax.plot(its, [r[1] for r in history], color="tab:orange", linewidth=1.0, label="training loss (batch MSE)")
+    loss_ax.set_yscale("log")
+    loss_ax.set_ylabel("training loss (MSE on [-1, 1])", color="tab:orange")
+    ax.set_title("PSNR and training loss")
+    fig.legend(loc="lower center", ncol=2, fontsize=8)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _save(fig, path)
+    return True
+
+
+def plot_curves(path, curves, title="PSNR during training", xlabel="iteration"):
+    """A PSNR-vs-iteration plot of ``curves`` {label: (iterations, psnr)}; False without matplotlib."""
+    plt = _pyplot()
+    if plt is None:
         return False
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     for label, (its, vals) in curves.items():
@@ -96,7 +192,5 @@ def plot_curves(path, curves, title="PSNR during training", xlabel="iteration"):
     if len(curves) > 1:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp)
-    plt.close(fig)
+    _save(fig, path)
     return True

@@ -5,21 +5,19 @@ image or on a random batch of pixels. Evaluation runs over the whole image in ch
 """
 import math
 import os
-import signal
-import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from . import checkpoint, outputs
-from .backend import get_xp, to_device, to_host
+from .backend import get_xp, single_threaded_blas, to_device, to_host
 from .data import image_target, load_image, target_image
 from .grids import expert_maps, pixel_coords, pixel_coords_at
 from .losses import mse_backward, mse_forward, psnr, psnr_from_mse, squared_error_sum
 from .network import backward, count_params, forward, init_params, plan_for, predict_chunks
 from .optim import Adam
+from .rundir import check_memory
 
 SCHEDULES = ("constant", "cosine", "step")
 SAMPLERS = ("epoch", "replacement")
@@ -96,6 +94,8 @@ class TrainOptions:
 
 # Largest side of one layer's panel in experts.png; larger images are sampled at this size.
 EXPERT_PANEL = 512
+# Side of the zoomed crop of experts.png, in image pixels.
+EXPERT_CROP = 64
 
 # Options that a resumed run must share with the checkpoint to reproduce the same numbers.
 RESUME_KEYS = ("image", "size", "lr", "schedule", "seed", "dtype", "batch", "sampler", "beta2")
@@ -110,50 +110,14 @@ def prepare_image(opts):
     return img
 
 
-class Progress:
-    """A one-line progress bar on a terminal; plain log lines otherwise or when quiet.
-
-    The bar moves every step and shows the loss and PSNR of the latest evaluation, so
-    drawing it never waits for the device.
-    """
-
-    def __init__(self, total, start=0, quiet=False, stream=sys.stderr):
-        self.total, self.first, self.quiet, self.stream = total, start, quiet, stream
-        self.bar = not quiet and stream.isatty()
-        self.start = self.drawn = time.perf_counter()
-        self.loss = self.value = math.nan
-
-    def tick(self, it, force=False):
-        now = time.perf_counter()
-        if not self.bar or (now - self.drawn < 0.2 and not force):
-            return
-        self.drawn = now
-        done = int(30 * it / self.total)
-        rate = (now - self.start) / max(it - self.first, 1)
-        self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] {it}/{self.total} loss {self.loss:.3e} "
-                          f"PSNR {self.value:.2f} dB {rate:.2f} s/it ")
-        self.stream.flush()
-
-    def update(self, it, loss, value):
-        self.loss, self.value = loss, value
-        self.tick(it, force=True)
-
-    def log(self, text):
-        if self.bar:
-            self.stream.write("\r" + " " * 100 + "\r")
-        print(text, file=self.stream if self.bar else sys.stdout, flush=True)
-
-    def close(self):
-        if self.bar:
-            self.stream.write("\n")
-
-
 class Trainer:
     """Holds the device arrays and the state of one run; ``fit`` runs it to ``opts.iters``."""
 
     def __init__(self, cfg, opts, out_dir, image=None):
         self.cfg, self.opts, self.out_dir = cfg, opts, out_dir
         self.xp = get_xp(opts.device)
+        if self.xp is np:
+            single_threaded_blas()
         self.dtype = np.dtype(opts.dtype)
         self.image = prepare_image(opts) if image is None else image
         y = image_target(self.image)
@@ -164,6 +128,7 @@ class Trainer:
         if opts.batch > y.shape[0]:
             raise ValueError(f"batch={opts.batch} exceeds the image's {y.shape[0]} pixels; "
                              f"use a batch of at most {y.shape[0]}, or 0 for the whole image")
+        check_memory(cfg, y.shape[0], opts.batch, opts.chunk, self.dtype)
         self.target = to_device(y.astype(self.dtype), self.xp)
         self.params = {k: to_device(v.astype(self.dtype), self.xp) for k, v in init_params(cfg, opts.seed).items()}
         self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2))
@@ -180,10 +145,11 @@ class Trainer:
             diff = [f"{k}: {v!r} in the checkpoint, {getattr(self.cfg, k)!r} now"
                     for k, v in asdict(cfg).items() if getattr(self.cfg, k) != v]
             raise checkpoint.CheckpointError(f"checkpoint {path!r} has a different configuration ({'; '.join(diff)})")
-        saved, now = dict(meta.get("options", {})), asdict(self.opts)
+        checkpoint.check_training_state(path, params, extra, meta)
+        saved, now = dict(meta["options"]), asdict(self.opts)
         saved.setdefault("sampler", "replacement")       # the only sampler before "epoch" existed
         saved.setdefault("beta2", 0.999)
-        saved["lr"] = TrainOptions(**saved).learning_rate(cfg) if saved else None   # the rates in effect
+        saved["lr"] = TrainOptions(**saved).learning_rate(cfg)     # the rates in effect
         now["lr"] = self.opts.learning_rate(self.cfg)
         diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in RESUME_KEYS if saved.get(k) != now[k]]
         if self.opts.schedule == "cosine" and saved.get("iters") != self.opts.iters:
@@ -249,29 +215,19 @@ class Trainer:
                   for s, pred in predict_chunks(self.params, self.cfg, self.shape, self.opts.chunk))
         return psnr_from_mse(sse / self.target.size)
 
-    def fit(self, progress):
+    def fit(self, progress, stop=None):
         """Train from the current iteration to ``opts.iters``; checkpoints on the way.
 
-        Ctrl-C stops after the step in progress (a second one aborts at once), so the
-        parameters and Adam state always belong to a whole number of steps. Returns
-        True when the run reached ``opts.iters``, False when it was interrupted.
+        ``stop()`` is asked after every step (rundir.StopSignals: Ctrl-C, SIGTERM, SIGHUP),
+        so the parameters and Adam state always belong to a whole number of steps; a run
+        that stops is evaluated at its last step, so its summary and checkpoint agree.
+        Returns True when the run reached ``opts.iters``, False when it was stopped.
         """
-        stop = []
-
-        def on_interrupt(signum, frame):
-            if stop:
-                raise KeyboardInterrupt
-            stop.append(signum)
-            progress.log("interrupted: stopping after this step (press Ctrl-C again to abort)")
-
-        main_thread = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, on_interrupt) if main_thread else None
         start = time.perf_counter() - self.elapsed
+        loss = None
         # A diverging run ends with one clear TrainingError, not with NumPy overflow warnings.
-        errstate = np.errstate(over="ignore", invalid="ignore")
-        errstate.__enter__()
-        try:
-            while self.iteration < self.opts.iters and not stop:
+        with np.errstate(over="ignore", invalid="ignore"):
+            while self.iteration < self.opts.iters and not (stop and stop()):
                 loss = self.step(self.iteration)
                 self.iteration += 1
                 self.elapsed = time.perf_counter() - start
@@ -280,16 +236,13 @@ class Trainer:
                     self.evaluate(float(loss), progress)
                 if self.iteration % self.opts.checkpoint_every == 0:
                     self.save_checkpoint()
-        finally:
-            errstate.__exit__(None, None, None)
-            if main_thread:
-                signal.signal(signal.SIGINT, previous)
-        return not stop
+            if loss is not None and (not self.history or self.history[-1][0] != self.iteration):
+                self.evaluate(float(loss), progress)          # stopped between evaluations
+        return self.iteration >= self.opts.iters
 
     def evaluate(self, loss, progress):
         if not math.isfinite(loss):
-            raise TrainingError(f"the loss became {loss} at iteration {self.iteration}; "
-                                f"try a lower --lr (now {self.opts.learning_rate(self.cfg):g})")
+            raise TrainingError(f"the loss became {loss} at iteration {self.iteration}; {self.likely_cause()}")
         value = self.psnr()
         self.history.append((self.iteration, loss, value, round(self.elapsed, 3)))
         if value > self.best[0]:
@@ -300,27 +253,44 @@ class Trainer:
         outputs.write_csv(os.path.join(self.out_dir, "metrics.csv"),
                           ["iteration", "loss", "psnr", "seconds"], self.history)
 
+    def likely_cause(self):
+        """What most likely made the run diverge, as advice naming the option to change."""
+        bits = np.finfo(self.dtype).nmant + 1
+        if self.cfg.pe > bits:
+            return (f"--pe {self.cfg.pe} asks for frequencies up to 2^{self.cfg.pe - 1} pi, beyond what "
+                    f"{self.dtype} coordinates resolve ({bits} octaves at most); lower --pe (8 to 10 is usual)")
+        return f"try a lower --lr (now {self.opts.learning_rate(self.cfg):g})"
+
     def save_checkpoint(self):
+        """Write the checkpoint, never with non-finite parameters (the last good one stays)."""
+        bad = [k for k, v in self.params.items() if not bool(self.xp.isfinite(v).all())]
+        if bad:
+            path = os.path.join(self.out_dir, "checkpoint.npz")
+            kept = "the last good checkpoint is kept" if os.path.exists(path) else "no checkpoint was written"
+            raise TrainingError(f"parameters {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} became "
+                                f"non-finite by iteration {self.iteration}; {kept}; {self.likely_cause()}")
         meta = {"iteration": self.iteration, "elapsed": self.elapsed, "history": self.history,
                 "best": list(self.best), "adam_t": self.opt.t, "options": asdict(self.opts)}
         checkpoint.save(os.path.join(self.out_dir, "checkpoint.npz"), self.params, self.cfg,
                         extra=self.opt.state(), meta=meta)
 
     def write_outputs(self):
-        """Reconstruction, error map, PSNR curve, expert maps and summary of the run."""
+        """Reconstruction, error map, comparison, training curves, expert maps and summary."""
         recon = target_image(to_host(self.predict_image()), self.image.shape)
         out = self.out_dir
+        final = self.history[-1] if self.history else (self.iteration, math.nan, math.nan, self.elapsed)
         outputs.write_png(os.path.join(out, "reconstruction.png"), recon)
         outputs.write_png(os.path.join(out, "error.png"), outputs.error_map(recon, self.image))
-        its = [r[0] for r in self.history]
-        vals = [r[2] for r in self.history]
-        curve = outputs.plot_curves(os.path.join(out, "psnr.png"), {"": (its, vals)})
+        outputs.plot_comparison(os.path.join(out, "comparison.png"), self.image, recon, final[2], final[0])
+        curve = outputs.plot_training(os.path.join(out, "psnr.png"), self.history)
         alpha, beta = self.cfg.scales()
         scale = min(1.0, EXPERT_PANEL / max(self.shape))           # bounded picture for large images
         maps = expert_maps(tuple(max(1, round(s * scale)) for s in self.shape), alpha, beta, self.cfg.tile)
-        outputs.write_png(os.path.join(out, "experts.png"), outputs.expert_mosaic(maps))
+        crops = expert_maps(self.shape, alpha, beta, self.cfg.tile, window=(EXPERT_CROP, EXPERT_CROP))
+        if not outputs.plot_experts(os.path.join(out, "experts.png"), maps, crops, alpha, scale):
+            outputs.write_png(os.path.join(out, "experts.png"), outputs.expert_mosaic(maps))
         summary = {"peak_psnr": self.best[0], "peak_iteration": self.best[1],
-                   "final_psnr": vals[-1] if vals else None, "iterations": self.iteration,
+                   "final_psnr": final[2], "final_iteration": final[0], "iterations": self.iteration,
                    "parameters": count_params(self.params), "seconds": round(self.elapsed, 3),
                    "seconds_per_iteration": round(self.elapsed / max(self.iteration, 1), 4),
                    "psnr_plot": curve}

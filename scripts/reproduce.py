@@ -18,7 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from loe_ref.network import Config                      # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
-from loe_ref.train import Progress, Trainer, TrainOptions  # noqa: E402
+from loe_ref.progress import Progress                 # noqa: E402
+from loe_ref.train import Trainer, TrainOptions        # noqa: E402
 
 # name, paper PSNR (Table I) or None, Config keyword arguments
 ROWS = [

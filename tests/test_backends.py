@@ -54,3 +54,29 @@ def test_usable_cpus_without_affinity(monkeypatch):
     assert usable_cpus() == 3
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert usable_cpus() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setenv("LOE_REF_THREADS", "2")
+    assert usable_cpus() == 2
+    monkeypatch.setenv("LOE_REF_THREADS", "zero")
+    with pytest.raises(BackendError, match="LOE_REF_THREADS='zero' must be a positive integer"):
+        usable_cpus()
+
+
+def test_threads_follow_the_size_of_the_work(monkeypatch):
+    """One block runs on the calling thread; several share the pool; BLAS stays at one thread."""
+    import threading
+    from loe_ref import backend
+    seen = []
+
+    def work(s, t):
+        from threadpoolctl import threadpool_info
+        seen.append((threading.get_ident(), max(i["num_threads"] for i in threadpool_info()
+                                                 if i["user_api"] == "blas")))
+        return s
+
+    assert backend.map_blocks(work, [(0, 10)]) == [0]
+    assert seen == [(threading.get_ident(), 1)]
+    monkeypatch.setattr(backend, "usable_cpus", lambda: 2)
+    seen.clear()
+    assert backend.map_blocks(work, [(0, 10), (10, 20), (20, 30)]) == [0, 10, 20]
+    assert all(n == 1 for _, n in seen) and threading.get_ident() not in {i for i, _ in seen}

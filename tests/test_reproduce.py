@@ -2,7 +2,8 @@
 import pytest
 
 from loe_ref.network import Config
-from loe_ref.train import Progress, Trainer, TrainOptions
+from loe_ref.progress import Progress
+from loe_ref.train import Trainer, TrainOptions
 
 
 def _peak(tmp_path, grid, act):

@@ -1,0 +1,153 @@
+"""One run per folder, interruptions that keep the last good state, memory refused up front.
+
+docs/method.md, section 7. A run folder holds the files of exactly one run: a folder
+that holds another run is refused unless ``overwrite`` removes that run's files first.
+Signals that end a run (Ctrl-C, SIGTERM, SIGHUP) only ask the training loop to stop after
+its step, so the checkpoint and summary always describe one whole step. The memory a
+step and an evaluation need is estimated from the configuration before anything large
+is allocated.
+"""
+import glob
+import os
+import signal
+import threading
+
+import numpy as np
+
+from .encoding import encoded_dims
+
+#: Every file a run writes into its folder.
+RUN_FILES = ("config.json", "metrics.csv", "checkpoint.npz", "summary.json", "reconstruction.png",
+             "error.png", "comparison.png", "psnr.png", "experts.png")
+
+
+class RunDirError(ValueError):
+    """An output folder that cannot take this run."""
+
+
+def prepare(out, overwrite=False, resuming_here=False):
+    """Make ``out`` ready for one run: refuse another run's folder, clear stale temporaries.
+
+    ``resuming_here``: the run continues the checkpoint of this very folder. ``overwrite``
+    removes the files of the run already there (and nothing else) first.
+    """
+    held = [f for f in RUN_FILES if os.path.exists(os.path.join(out, f))]
+    if held and not resuming_here:
+        if not overwrite:
+            raise RunDirError(f"output folder {out!r} already holds a run ({', '.join(held)}); "
+                              f"choose another --out, or add --overwrite to replace that run")
+        for f in held:
+            os.remove(os.path.join(out, f))
+    os.makedirs(out, exist_ok=True)
+    for tmp in glob.glob(os.path.join(glob.escape(out), ".tmp-*")):
+        os.remove(tmp)
+
+
+class StopSignals:
+    """Within the block, SIGINT, SIGTERM and SIGHUP ask to stop instead of killing.
+
+    ``requested`` is the first signal's number (None until one comes); the training loop
+    stops after the step in progress. A second signal aborts at once with
+    KeyboardInterrupt, which still removes temporary files on its way out.
+    ``exit_code`` is the shell's convention, 128 + the signal number.
+    """
+    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self, on_first=None):
+        self.requested, self.on_first, self.previous = None, on_first, {}
+
+    def _handle(self, signum, frame):
+        if self.requested is not None:
+            raise KeyboardInterrupt
+        self.requested = signum
+        if self.on_first:
+            self.on_first(signal.Signals(signum).name)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                if hasattr(signal, name):
+                    sig = getattr(signal, name)
+                    self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    @property
+    def exit_code(self):
+        return 0 if self.requested is None else 128 + int(self.requested)
+
+
+def step_bytes(cfg, rows, dtype, backward=True):
+    """Estimated peak bytes of the arrays of one forward (+ backward) pass over ``rows`` points.
+
+    Per point: every layer keeps its gathered input (Ci values) and its pre-activation
+    (sine: H values) or mask (leaky ReLU: H bytes); the routing plan keeps three int32
+    indices per layer (nearest) or the coefficients, corners and fractions (linear); the
+    output layer keeps the last activation; the backward pass holds two gradients of H
+    values at a time. docs/method.md, section 7 gives the formula.
+    """
+    s = np.dtype(dtype).itemsize
+    L, H, d, C = cfg.layers, cfg.hidden, cfg.in_dims, cfg.out_channels
+    inputs = encoded_dims(d, cfg.pe) + (L - 1) * H
+    acts = L * H * (s if cfg.act == "sine" else 1)
+    if cfg.blend == "nearest":
+        plan = L * 3 * 4 + 4
+    else:
+        plan = L * (cfg.n_experts * s + 2 ** d * 8 + d * 8)
+    per_point = inputs * s + acts + plan + H * s + (2 * H * s if backward else H * s) + d * 8 + 2 * C * s
+    return rows * per_point
+
+
+def param_bytes(cfg, dtype):
+    """Parameters, their gradients and Adam's two moments."""
+    widths = [encoded_dims(cfg.in_dims, cfg.pe)] + [cfg.hidden] * cfg.layers
+    count = sum(cfg.n_experts * a * b + b for a, b in zip(widths[:-1], widths[1:]))
+    count += cfg.hidden * cfg.out_channels + cfg.out_channels
+    return 4 * count * np.dtype(dtype).itemsize
+
+
+def peak_bytes(cfg, pixels, batch, chunk, dtype):
+    """(training, evaluation) peak estimates in bytes for an image of ``pixels`` points.
+
+    Full-batch training (batch 0) also evaluates in one pass over the whole image.
+    """
+    rows = batch or pixels
+    image = pixels * (8 + 3 * np.dtype(dtype).itemsize) * cfg.out_channels   # picture, target, reconstruction
+    fixed = image + param_bytes(cfg, dtype)
+    train = fixed + step_bytes(cfg, rows, dtype)
+    evaluate = fixed + step_bytes(cfg, pixels if batch == 0 else min(chunk, pixels), dtype, backward=False)
+    return train, evaluate
+
+
+def available_bytes():
+    """Memory this process may still take: MemAvailable on Linux, else None (unknown)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_memory(cfg, pixels, batch, chunk, dtype, available=None):
+    """Raise MemoryError's kin (RunDirError) with the estimate when a run cannot fit."""
+    available = available_bytes() if available is None else available
+    if available is None:
+        return
+    train, evaluate = peak_bytes(cfg, pixels, batch, chunk, dtype)
+    gib = 2.0 ** 30
+    if train > available:
+        what = "the whole image" if batch == 0 else f"--batch {batch}"
+        raise RunDirError(f"a training step on {what} needs about {train / gib:.1f} GiB but "
+                          f"{available / gib:.1f} GiB are available; lower --batch"
+                          + (" (pixels per step)" if batch == 0 else "")
+                          + (f" or --hidden (now {cfg.hidden})" if param_bytes(cfg, dtype) > available / 4 else ""))
+    if evaluate > available:
+        raise RunDirError(f"an evaluation in chunks of --chunk {chunk} needs about {evaluate / gib:.1f} GiB "
+                          f"but {available / gib:.1f} GiB are available; lower --chunk")
+

@@ -1,0 +1,223 @@
+"""Runs never lose or mix results, refuse what cannot fit, and show what happened."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import run
+from loe_ref import checkpoint, rundir
+from loe_ref.network import Config
+from loe_ref.progress import Progress
+from tests.test_cli import ROOT, SMALL, _run
+
+
+def _snapshot(folder):
+    return {f: (os.path.getmtime(os.path.join(folder, f)), open(os.path.join(folder, f), "rb").read())
+            for f in sorted(os.listdir(folder))}
+
+
+def _train(capsys, out, *extra):
+    code, stdout, err = _run(capsys, *SMALL, "--iters", "4", "--eval-every", "2", "--out", str(out), *extra)
+    return code, stdout, err
+
+
+def test_a_folder_holding_another_run_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(capsys, out)[0] == 0
+    before = _snapshot(out)
+    code, _, err = _train(capsys, out, "--grid", "quadtree")
+    assert code == 2 and err.count("\n") == 1
+    assert "already holds a run" in err and "--overwrite" in err
+    assert _snapshot(out) == before
+
+
+def test_overwrite_replaces_the_old_run_first(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(capsys, out)[0] == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "comparison.png").unlink()                      # the new run must not inherit a stale file
+    os.utime(out / "psnr.png", (0, 0))
+    assert _train(capsys, out, "--grid", "quadtree", "--iters", "2", "--overwrite")[0] == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["model"]["grid"] == "quadtree"
+    assert checkpoint.load(out / "checkpoint.npz")[3]["iteration"] == 2
+    assert (out / "notes.txt").read_text() == "mine" and os.path.getmtime(out / "psnr.png") > 0
+
+
+def test_prepare_removes_the_old_run_before_anything_is_written(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    for f in rundir.RUN_FILES:
+        (out / f).write_text("old")
+    (out / ".tmp-abc.npz").write_text("partial")
+    rundir.prepare(str(out), overwrite=True)
+    assert os.listdir(out) == []
+
+
+def test_default_out_is_numbered(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = [a for a in SMALL] + ["--iters", "1"]
+    assert _run(capsys, *argv)[0] == 0
+    assert _run(capsys, *argv)[0] == 0
+    names = sorted(os.listdir(tmp_path / "runs"))
+    assert names == ["coins-fine_to_coarse-sine-nearest", "coins-fine_to_coarse-sine-nearest-2"]
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path, sig, code):
+    out = tmp_path / "sig"
+    out.mkdir()
+    (out / ".tmp-stale.npz").write_bytes(b"left by a killed run")
+    proc = subprocess.Popen([sys.executable, "run.py", *SMALL, "--iters", "100000", "--eval-every", "1000",
+                             "--checkpoint-every", "5", "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60               # the first checkpoint comes before any evaluation
+    while not (out / "checkpoint.npz").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code, stderr
+    assert "stopped at iteration" in stdout
+    _, params, _, meta = checkpoint.load(out / "checkpoint.npz")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["iterations"] == summary["final_iteration"] == meta["iteration"] >= 1
+    assert [h[0] for h in meta["history"]] == [meta["iteration"]]    # evaluated at the step it stopped
+    assert not [f for f in os.listdir(out) if f.startswith(".tmp")]
+
+
+def _bad_checkpoints(tmp_path, capsys):
+    out = tmp_path / "good"
+    assert _train(capsys, out)[0] == 0
+    good = (out / "checkpoint.npz").read_bytes()
+    bad = {}
+    bad["truncated"] = good[:len(good) // 2]
+    flipped = bytearray(good)
+    flipped[len(good) // 3] ^= 0xFF
+    bad["bit-flipped"] = bytes(flipped)
+    cfg, params, extra, meta = checkpoint.load(out / "checkpoint.npz")
+    for name, (e, m) in {"no-adam_t": (extra, {k: v for k, v in meta.items() if k != "adam_t"}),
+                         "no-adam_m": ({k: v for k, v in extra.items() if not k.startswith("adam_m/W1")}, meta)}.items():
+        checkpoint.save(tmp_path / f"{name}.npz", params, cfg, extra=e, meta=m)
+        bad[name] = (tmp_path / f"{name}.npz").read_bytes()
+    return bad
+
+
+def test_bad_checkpoints_get_one_line(tmp_path, capsys):
+    for name, data in _bad_checkpoints(tmp_path, capsys).items():
+        path = tmp_path / f"{name}-ck.npz"
+        path.write_bytes(data)
+        code, _, err = _run(capsys, "--resume", str(path), "--iters", "9", "--out", str(tmp_path / f"o-{name}"))
+        assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, (name, err)
+        assert str(path) in err and "Traceback" not in err, (name, err)
+        if name in ("truncated", "bit-flipped"):
+            code, _, err = _run(capsys, "--render", str(path), "--size", "8", "8", "--out", str(tmp_path / "r.png"))
+            assert code == 2 and err.count("\n") == 1 and str(path) in err, (name, err)
+    assert not (tmp_path / "r.png").exists()
+
+
+def test_non_finite_parameters_are_never_checkpointed(tmp_path, capsys):
+    out = tmp_path / "nan"
+    code, _, err = _run(capsys, *SMALL, "--lr", "1e12", "--iters", "50", "--eval-every", "100",
+                        "--checkpoint-every", "7", "--out", str(out))
+    assert code == 2 and "non-finite" in err and "--lr" in err and err.count("\n") == 1
+    assert not (out / "checkpoint.npz").exists()
+    out2 = tmp_path / "nan2"                    # one step at this rate stays finite, later ones do not
+    code, _, err = _run(capsys, *SMALL, "--lr", "1e12", "--iters", "50", "--eval-every", "100",
+                        "--checkpoint-every", "1", "--out", str(out2))
+    assert code == 2 and "the last good checkpoint is kept" in err
+    _, params, _, meta = checkpoint.load(out2 / "checkpoint.npz")
+    assert 1 <= meta["iteration"] < 50 and all(np.isfinite(v).all() for v in params.values())
+
+
+def test_divergence_from_the_encoding_names_pe(tmp_path, capsys):
+    code, _, err = _run(capsys, *SMALL, "--pe", "200", "--iters", "20", "--out", str(tmp_path / "pe"))
+    assert code == 2 and "--pe 200" in err and "--lr" not in err
+
+
+def test_a_batch_larger_than_the_image_is_refused(tmp_path, capsys):
+    code, _, err = _run(capsys, *SMALL, "--batch", "10000000", "--out", str(tmp_path / "b"))
+    assert code == 2 and "batch=10000000 exceeds the image's 768 pixels" in err
+    assert not (tmp_path / "b").exists()
+
+
+def test_what_cannot_fit_is_refused_before_it_is_allocated(tmp_path, capsys):
+    t = time.perf_counter()
+    code, _, err = _run(capsys, *SMALL, "--hidden", "100000", "--out", str(tmp_path / "h"))
+    assert code == 2 and "GiB" in err and "--hidden" in err and err.count("\n") == 1
+    assert time.perf_counter() - t < 5 and not (tmp_path / "h").exists()
+    cfg = Config()
+    with pytest.raises(rundir.RunDirError, match=r"--batch 65536 needs about .* GiB .* lower --batch"):
+        rundir.check_memory(cfg, 512 * 512, 65536, 65536, np.float32, available=2 ** 20)
+    train, evaluate = rundir.peak_bytes(cfg, 512 * 512, 65536, 1024, np.float32)
+    with pytest.raises(rundir.RunDirError, match="lower --chunk"):
+        rundir.check_memory(cfg, 512 * 512, 1, 65536, np.float32, available=(train + evaluate) // 2 + 1)
+
+
+def test_estimates_grow_with_what_they_should():
+    cfg, f32 = Config(), np.float32
+    base = rundir.peak_bytes(cfg, 2 ** 18, 0, 65536, f32)[0]
+    assert rundir.peak_bytes(cfg, 2 ** 18, 2 ** 16, 65536, f32)[0] < base
+    assert rundir.peak_bytes(Config(hidden=128), 2 ** 18, 0, 65536, f32)[0] > base
+    assert rundir.peak_bytes(Config(blend="linear"), 2 ** 18, 0, 65536, f32)[0] > base
+    assert rundir.peak_bytes(cfg, 2 ** 18, 0, 65536, np.float64)[0] > base
+    assert rundir.peak_bytes(cfg, 2 ** 18, 1024, 4096, f32)[1] < rundir.peak_bytes(cfg, 2 ** 18, 1024, 65536, f32)[1]
+
+
+def test_progress_shows_a_dash_before_the_first_evaluation_and_the_time_left():
+    bar = Progress(100, start=0, quiet=True)
+    line = bar.line(0, now=bar.start)
+    assert "loss - PSNR - dB" in line and "nan" not in line and "- left" in line
+    bar.update(10, 0.5, 20.0)
+    line = bar.line(10, now=bar.start + 20.0)
+    assert "loss 5.000e-01 PSNR 20.00 dB" in line and "2.00 s/it" in line and "3:00 left" in line
+
+
+def test_pictures_and_whole_history_across_resumes(tmp_path, capsys):
+    out = tmp_path / "pics"
+    assert _run(capsys, *SMALL, "--iters", "4", "--eval-every", "2", "--out", str(out))[0] == 0
+    assert _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", "8", "--quiet")[0] == 0
+    for name in ("comparison.png", "experts.png", "psnr.png"):
+        assert (out / name).stat().st_size > 0
+    rows = (out / "metrics.csv").read_text().splitlines()[1:]
+    assert [int(r.split(",")[0]) for r in rows] == [2, 4, 6, 8]
+
+
+def test_files_follow_the_umask(tmp_path, capsys):
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "mode"
+        assert _run(capsys, *SMALL, "--iters", "2", "--out", str(out))[0] == 0
+    finally:
+        os.umask(old)
+    modes = {f: stat.S_IMODE((out / f).stat().st_mode) for f in os.listdir(out)}
+    assert set(modes.values()) == {0o644}, modes
+
+
+def test_help_lists_images_and_reads_well(capsys):
+    with pytest.raises(SystemExit):
+        run.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "camera" in text and "astronaut" in text and "(default default)" not in text
+    assert "--overwrite" in text
+
+
+def test_render_checks_the_extension_up_front(tmp_path, capsys):
+    code, _, err = _run(capsys, "--render", str(tmp_path / "missing.npz"), "--size", "8", "8",
+                        "--out", str(tmp_path / "x.jpg"))
+    assert code == 2 and "must name a .png file" in err and not (tmp_path / "x.jpg").exists()
+
+
+def test_resume_with_nothing_left_to_do_touches_nothing(tmp_path, capsys):
+    out = tmp_path / "done"
+    assert _train(capsys, out)[0] == 0
+    before = _snapshot(out)
+    for iters in ("4", "3"):
+        code, stdout, _ = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", iters)
+        assert code == 0 and "nothing to do" in stdout
+    assert _snapshot(out) == before
