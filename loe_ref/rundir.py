@@ -109,14 +109,23 @@ def param_bytes(cfg, dtype):
     return 4 * count * np.dtype(dtype).itemsize
 
 
+#: Memory a run takes beyond its arrays: BLAS work buffers, thread stacks and allocator
+#: slack (benchmarks/memory.py: 48 to 110 MiB measured above the estimated arrays).
+OVERHEAD = 48 * 2 ** 20
+
+
 def peak_bytes(cfg, pixels, batch, chunk, dtype):
     """(training, evaluation) peak estimates in bytes for an image of ``pixels`` points.
 
-    Full-batch training (batch 0) also evaluates in one pass over the whole image.
+    Fixed: the picture (float64), its targets (float64 while loading, then ``dtype``), the
+    reconstruction, the epoch sampler's two permutations (int64, with batches), the
+    parameters with their gradients and Adam's moments, and ``OVERHEAD``. Full-batch
+    training (batch 0) also evaluates in one pass over the whole image.
     """
     rows = batch or pixels
-    image = pixels * (8 + 3 * np.dtype(dtype).itemsize) * cfg.out_channels   # picture, target, reconstruction
-    fixed = image + param_bytes(cfg, dtype)
+    s = np.dtype(dtype).itemsize
+    image = pixels * (8 * cfg.out_channels + (8 + 2 * s) * cfg.out_channels + (16 if batch else 0))
+    fixed = image + param_bytes(cfg, dtype) + OVERHEAD
     train = fixed + step_bytes(cfg, rows, dtype)
     evaluate = fixed + step_bytes(cfg, pixels if batch == 0 else min(chunk, pixels), dtype, backward=False)
     return train, evaluate

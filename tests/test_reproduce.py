@@ -19,3 +19,15 @@ def test_fine_to_coarse_beats_quadtree(tmp_path, act):
     f2c, quad = _peak(tmp_path, "fine_to_coarse", act), _peak(tmp_path, "quadtree", act)
     print(f"{act}: fine_to_coarse {f2c:.2f} dB, quadtree {quad:.2f} dB")
     assert f2c > quad
+
+
+@pytest.mark.slow
+def test_memory_estimate_within_a_quarter_of_the_measured_peak():
+    """benchmarks/memory.py's batch case: the refusal threshold is close to reality."""
+    import json
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "benchmarks/memory.py", "--one", "3"], capture_output=True,
+                         text=True, check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ratio = json.loads(out.stdout.strip().splitlines()[-1])["estimate_over_measured"]
+    assert 0.75 <= ratio <= 1.25, ratio
