@@ -37,7 +37,9 @@ def run_one(size, seconds):
             tr.step(it)
             times.append(time.perf_counter() - t)
             it += 1
-    return {"size": size, "threads": usable_cpus(), "steps": len(times), "median_s": statistics.median(times)}
+    from loe_ref.routing import BLOCK_ROWS
+    threads = min(usable_cpus(), -(-size * size // BLOCK_ROWS))
+    return {"size": size, "threads": threads, "steps": len(times), "median_s": statistics.median(times)}
 
 
 def cpu_name():
