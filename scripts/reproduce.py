@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Reproduce the paper's Table I on camera, with baselines, under one stated protocol.
 
-Every row trains for the same number of iterations on the full image (full batch), Adam
-at a constant learning rate: 1e-2 with the default initialisation, 1e-3 with SIREN's.
+Every row trains with the same recipe for the same budget: by default the whole image
+every step (full batch) for --iters iterations at a constant learning rate, 1e-2 with
+the default initialisation and 1e-3 with SIREN's; --batch, --sampler, --schedule, --beta2
+and --equivalents (the budget in full-image equivalents, iterations x batch / pixels)
+set another recipe (docs/results.md gives the one chosen for the 512 x 512 table).
 Rows already finished in the output folder (a summary.json for the same budget) are
-reused, so an interrupted table continues where it stopped.
+reused and unfinished ones resume from their checkpoints, so an interrupted table
+continues where it stopped.
 
     python scripts/reproduce.py                          # 512 x 512, 2000 iterations
     python scripts/reproduce.py --size 128 --iters 300   # a reduced table
@@ -19,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from loe_ref.network import Config                      # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 from loe_ref.progress import Progress                 # noqa: E402
+from loe_ref.rundir import StopSignals                # noqa: E402
 from loe_ref.train import Trainer, TrainOptions        # noqa: E402
 
 # name, paper PSNR (Table I) or None, Config keyword arguments
@@ -57,7 +62,8 @@ def train_row(out, cfg, opts, label):
     """Train (cfg, opts) in folder ``out`` to ``opts.iters``, resuming its checkpoint.
 
     A row already finished there (summary.json at the same iteration count) is reused.
-    Returns (summary, history). Ctrl-C saves a checkpoint and raises KeyboardInterrupt.
+    Returns (summary, history). Ctrl-C, SIGTERM or SIGHUP save a checkpoint and raise
+    KeyboardInterrupt.
     """
     summary_path = os.path.join(out, "summary.json")
     if os.path.exists(summary_path):
@@ -69,10 +75,12 @@ def train_row(out, cfg, opts, label):
         trainer.resume(os.path.join(out, "checkpoint.npz"))
     print(f"== {label}: {opts.iters} iterations, lr {opts.learning_rate(cfg):g}, from {trainer.iteration}",
           flush=True)
-    if not trainer.fit(Progress(opts.iters, trainer.iteration, quiet=True)):
+    with StopSignals() as signals:              # Ctrl-C, SIGTERM, SIGHUP: checkpoint, then stop
+        done = trainer.fit(Progress(opts.iters, trainer.iteration, quiet=True),
+                           stop=lambda: signals.requested is not None)
         trainer.save_checkpoint()
+    if not done:
         raise KeyboardInterrupt
-    trainer.save_checkpoint()
     summary = trainer.write_outputs()
     summary["cpu"] = cpu_name()
     write_json(summary_path, summary)
@@ -80,11 +88,22 @@ def train_row(out, cfg, opts, label):
     return summary, trainer.history
 
 
+def row_options(args):
+    """TrainOptions of every row under the protocol of ``args``."""
+    pixels = args.size * args.size
+    per_step = args.batch or pixels
+    iters = args.iters if args.equivalents is None else args.equivalents * pixels // per_step
+    eval_every = args.eval_every or (max(1, 5 * pixels // per_step) if args.equivalents else 10)
+    return TrainOptions(image="camera", size=[args.size, args.size] if args.size != 512 else [],
+                        iters=iters, eval_every=eval_every,
+                        checkpoint_every=min(iters, 5 * eval_every) if args.equivalents else iters,
+                        seed=args.seed, device=args.device, batch=args.batch, sampler=args.sampler,
+                        schedule=args.schedule, beta2=args.beta2, lr=args.lr)
+
+
 def run_row(name, kwargs, args):
     cfg = Config(**kwargs)
-    opts = TrainOptions(image="camera", size=[args.size, args.size] if args.size != 512 else [],
-                        iters=args.iters, eval_every=args.eval_every, checkpoint_every=args.iters,
-                        seed=args.seed, device=args.device)
+    opts = row_options(args)
     summary, history = train_row(os.path.join(args.out, slug(name)), cfg, opts, name)
     return cfg, opts, summary, history
 
@@ -92,26 +111,38 @@ def run_row(name, kwargs, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--iters", type=int, default=2000, help="iterations per row (default 2000)")
+    ap.add_argument("--equivalents", type=int, help="budget per row in full-image equivalents (replaces --iters)")
     ap.add_argument("--size", type=int, default=512, help="image side (default 512, the paper's)")
-    ap.add_argument("--eval-every", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=0, help="pixels per step (default 0: the whole image)")
+    ap.add_argument("--sampler", default="epoch", choices=["epoch", "replacement"])
+    ap.add_argument("--schedule", default="constant", choices=["constant", "cosine", "step"])
+    ap.add_argument("--beta2", type=float, default=0.999)
+    ap.add_argument("--lr", type=float, help="learning rate of every row (default 1e-2, 1e-3 with SIREN's init)")
+    ap.add_argument("--eval-every", type=int, help="iterations between evaluations (default 10; "
+                                                     "every 5 equivalents with --equivalents)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
-    ap.add_argument("--rows", help="comma-separated row numbers (1-based) to run; default all")
+    ap.add_argument("--rows", help="comma-separated row numbers (1-based) to run, in this order; default all")
     ap.add_argument("--out", default="results/table1", help="output folder (default results/table1)")
     args = ap.parse_args()
     chosen = [int(r) - 1 for r in args.rows.split(",")] if args.rows else range(len(ROWS))
+    pixels = args.size * args.size
     records, curves = [], {}
     for i in chosen:
         name, paper, kwargs = ROWS[i]
         cfg, opts, summary, history = run_row(name, kwargs, args)
-        records.append({"row": name, "grid": cfg.grid if cfg.tile > 1 else "none (one expert)", "activation": cfg.act, "blend": cfg.blend,
-                        "init": cfg.init, "omega0": cfg.omega0, "tile": cfg.tile, "hidden": cfg.hidden,
-                        "pe": cfg.pe, "lr": opts.learning_rate(cfg), "iterations": opts.iters,
-                        "size": args.size, "parameters": summary["parameters"],
-                        "peak_psnr": round(summary["peak_psnr"], 2), "peak_iteration": summary["peak_iteration"],
-                        "final_psnr": round(summary["final_psnr"], 2),
-                        "seconds_per_iteration": summary["seconds_per_iteration"], "paper_psnr": paper})
-        curves[name] = ([h[0] for h in history], [h[2] for h in history])
+        per_step = opts.batch or pixels
+        records.append({"row": name, "grid": cfg.grid if cfg.tile > 1 else "none (one expert)", "activation": cfg.act,
+                        "blend": cfg.blend, "tile": cfg.tile, "layers": cfg.layers, "hidden": cfg.hidden,
+                        "init": cfg.init, "omega0": cfg.omega0, "pe": cfg.pe, "lr": opts.learning_rate(cfg),
+                        "schedule": opts.schedule, "batch": opts.batch, "sampler": opts.sampler,
+                        "beta2": opts.beta2, "iterations": opts.iters,
+                        "equivalents": round(opts.iters * per_step / pixels, 2), "size": args.size,
+                        "parameters": summary["parameters"], "peak_psnr": round(summary["peak_psnr"], 2),
+                        "peak_iteration": summary["peak_iteration"], "final_psnr": round(summary["final_psnr"], 2),
+                        "seconds": summary["seconds"], "seconds_per_iteration": summary["seconds_per_iteration"],
+                        "cpu": summary.get("cpu"), "paper_psnr": paper})
+        curves[name] = ([h[0] * per_step / pixels for h in history], [h[2] for h in history])
         print(f"{name:34s} peak {summary['peak_psnr']:6.2f} dB at {summary['peak_iteration']}"
               + (f"  (paper {paper})" if paper else ""), flush=True)
     write_json(os.path.join(args.out, "table1.json"), records)
@@ -122,9 +153,12 @@ def main():
                      f"{r['omega0']:g} | {r['lr']:g} | {r['parameters']} | {r['peak_psnr']:.2f} | "
                      f"{r['peak_iteration']} | {r['paper_psnr'] if r['paper_psnr'] else '-'} | "
                      f"{r['seconds_per_iteration']:.2f} |")
-    write_text(os.path.join(args.out, "table1.md"), "\n".join(lines) + "\n")
-    plot_curves(os.path.join(args.out, "psnr_curves.png"), curves,
-                title=f"camera {args.size} x {args.size}: PSNR vs iteration")
+    recipe = (f"batch {args.batch or 'full'}, {args.sampler} sampler, {args.schedule} schedule, beta2 {args.beta2:g}, "
+              f"{records[0]['iterations'] if records else '-'} iterations = "
+              f"{records[0]['equivalents'] if records else '-'} full-image equivalents per row")
+    write_text(os.path.join(args.out, "table1.md"), f"Recipe: {recipe}.\n\n" + "\n".join(lines) + "\n")
+    plot_curves(os.path.join(args.out, "psnr_curves.png"), curves, xlabel="full-image equivalents",
+                title=f"camera {args.size} x {args.size}: PSNR vs full-image equivalents")
     print(f"table in {os.path.join(args.out, 'table1.md')}")
 
 
