@@ -3,7 +3,7 @@
 choice of threads against one thread.
 
 The library holds BLAS to one thread and shares row blocks of 4096 points among
-min(cores, blocks) threads (docs/method.md, section 7). For each side S of the camera
+min(cores, blocks // 4) threads (docs/method.md, section 7). For each side S of the camera
 image (resized to S x S) a fresh process trains full-batch steps for about --seconds and
 reports the median step time, once with the library's choice and once capped to one
 thread (LOE_REF_THREADS=1), alternating the two --rounds times, while a busy loop keeps
@@ -37,8 +37,9 @@ def run_one(size, seconds):
             tr.step(it)
             times.append(time.perf_counter() - t)
             it += 1
+    from loe_ref.backend import BLOCKS_PER_THREAD
     from loe_ref.routing import BLOCK_ROWS
-    threads = min(usable_cpus(), -(-size * size // BLOCK_ROWS))
+    threads = max(1, min(usable_cpus(), -(-size * size // BLOCK_ROWS) // BLOCKS_PER_THREAD))
     return {"size": size, "threads": threads, "steps": len(times), "median_s": statistics.median(times)}
 
 

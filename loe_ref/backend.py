@@ -63,7 +63,7 @@ def to_device(a, xp):
     return xp.asarray(a)
 
 
-_POOL = None
+_POOLS = {}
 
 
 def usable_cpus():
@@ -82,24 +82,30 @@ def usable_cpus():
     return max(1, count)
 
 
+#: Blocks each thread must have before a layer is shared among threads: with fewer, the
+#: hand-over costs more than a second core brings when another process keeps one busy
+#: (benchmarks/threads.py: 128 x 128 = 4 blocks ran 6% slower on two threads than on one).
+BLOCKS_PER_THREAD = 4
+
+
 def map_blocks(fn, blocks):
-    """[fn(s, t) for (s, t) in blocks] on min(cores, blocks) threads, results in order.
+    """[fn(s, t) for (s, t) in blocks] on the threads the work is worth, results in order.
 
     Row blocks of one array touch disjoint rows, so they can run on a thread pool (NumPy
     and BLAS release the GIL). The blocks have a fixed number of rows, so the number of
-    threads follows the size of the work: a signal of one block runs on one thread. BLAS
-    is held to one thread throughout; a multi-threaded BLAS on these small products is
-    slower than one thread, by far when another process keeps a core busy
-    (docs/performance.md, "Threads").
+    threads, min(cores, blocks // BLOCKS_PER_THREAD), follows the size of the work: small
+    signals run on the calling thread. BLAS is held to one thread throughout; a
+    multi-threaded BLAS on these small products is slower than one thread, by far when
+    another process keeps a core busy (docs/performance.md, "Threads").
     """
-    global _POOL
+    workers = min(usable_cpus(), len(blocks) // BLOCKS_PER_THREAD)
     with _blas_threads(1):
-        if len(blocks) == 1 or usable_cpus() == 1:
+        if workers <= 1:
             return [fn(*b) for b in blocks]
-        if _POOL is None or _POOL._max_workers != usable_cpus():
+        if workers not in _POOLS:
             from concurrent.futures import ThreadPoolExecutor
-            _POOL = ThreadPoolExecutor(usable_cpus())
-        return list(_POOL.map(lambda b: fn(*b), blocks))
+            _POOLS[workers] = ThreadPoolExecutor(workers)
+        return list(_POOLS[workers].map(lambda b: fn(*b), blocks))
 
 
 def single_threaded_blas():

@@ -74,9 +74,11 @@ def test_threads_follow_the_size_of_the_work(monkeypatch):
                                                  if i["user_api"] == "blas")))
         return s
 
-    assert backend.map_blocks(work, [(0, 10)]) == [0]
-    assert seen == [(threading.get_ident(), 1)]
     monkeypatch.setattr(backend, "usable_cpus", lambda: 2)
+    few = [(10 * k, 10 * k + 10) for k in range(2 * backend.BLOCKS_PER_THREAD - 1)]
+    assert backend.map_blocks(work, few) == [s for s, _ in few]
+    assert set(seen) == {(threading.get_ident(), 1)}          # too little work for two threads
     seen.clear()
-    assert backend.map_blocks(work, [(0, 10), (10, 20), (20, 30)]) == [0, 10, 20]
+    many = [(10 * k, 10 * k + 10) for k in range(2 * backend.BLOCKS_PER_THREAD)]
+    assert backend.map_blocks(work, many) == [s for s, _ in many]
     assert all(n == 1 for _, n in seen) and threading.get_ident() not in {i for i, _ in seen}
