@@ -1,4 +1,6 @@
 """A reduced Table I (camera at 128 x 128, 300 steps): fine_to_coarse beats quadtree."""
+import os
+
 import pytest
 
 from loe_ref.network import Config
