@@ -3,9 +3,10 @@
 
 Every run trains fine_to_coarse (sine, or leaky ReLU) for a budget in full-image
 equivalents (iterations x batch / pixels). Stage 1a sweeps the pixel batch from a base
-recipe; stage 1b varies one option at a time (learning rate, schedule, Adam's beta2)
-around the best batch, at the same short budget. Stage 2 runs the two best stage-1
-recipes, and the one that takes every option's stage-1 winner, for a longer budget.
+recipe, halving it further while the smallest batch leads; stage 1b varies one option at
+a time (learning rate, schedule, Adam's beta2) around the best batch, at the same short
+budget. Stage 2 runs the best stage-1 recipe, and the one that takes every option's
+stage-1 winner, for a longer budget.
 Runs resume from their checkpoints; finished runs are reused.
 
     python scripts/recipe.py --act sine          # one process per activation
@@ -27,7 +28,8 @@ from loe_ref.train import TrainOptions                       # noqa: E402
 
 PIXELS = 512 * 512
 BASE = dict(batch=65536, lr=1e-2, schedule="cosine", beta2=0.999, sampler="epoch")
-BATCHES = [0, 32768, 16384, 8192, 4096]
+BATCHES = [0, 32768, 16384, 8192, 4096]       # then halved while the smallest leads, down to SMALLEST
+SMALLEST = 1024
 # One option at a time away from the best batch: (option, value).
 VARIATIONS = [("lr", 3e-3), ("lr", 2e-2), ("schedule", "constant"), ("schedule", "step"), ("beta2", 0.99)]
 
@@ -61,9 +63,9 @@ def run(act, recipe, equivalents, out):
 
 
 def stage2_recipes(records, base):
-    """The two best stage-1 recipes and the one taking every option's stage-1 winner."""
+    """The best stage-1 recipe and the one taking every option's stage-1 winner."""
     ranked = sorted(records, key=lambda r: -r["peak_psnr"])
-    chosen = [{k: r[k] for k in BASE} for r in ranked[:2]]
+    chosen = [{k: r[k] for k in BASE} for r in ranked[:1]]
     combined = dict(base)
     base_psnr = next(r["peak_psnr"] for r in records if all(r[k] == base[k] for k in BASE))
     for key in BASE:
@@ -81,7 +83,7 @@ def main():
     ap.add_argument("--act", choices=["sine", "leaky_relu"], action="append",
                     help="activation(s) to study (default both, one after the other)")
     ap.add_argument("--short", type=int, default=150, help="stage-1 budget, full-image equivalents (default 150)")
-    ap.add_argument("--long", type=int, default=400, help="stage-2 budget, full-image equivalents (default 400)")
+    ap.add_argument("--long", type=int, default=300, help="stage-2 budget, full-image equivalents (default 300)")
     ap.add_argument("--out", default="results/recipe_512", help="output folder (default results/recipe_512)")
     ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
     args = ap.parse_args()
@@ -91,6 +93,9 @@ def main():
     for act in acts:
         records = [run(act, r, args.short, args.out)[0] for r in [BASE] + [dict(BASE, batch=b) for b in BATCHES]]
         best = max(records, key=lambda r: r["peak_psnr"])
+        while best["batch"] == min(r["batch"] or PIXELS for r in records) and best["batch"] > SMALLEST:
+            records.append(run(act, dict(BASE, batch=best["batch"] // 2), args.short, args.out)[0])
+            best = max(records, key=lambda r: r["peak_psnr"])
         base = {k: best[k] for k in BASE}
         records += [run(act, dict(base, **{k: v}), args.short, args.out)[0] for k, v in VARIATIONS]
         for r in stage2_recipes(records, base):
