@@ -221,3 +221,22 @@ def test_resume_with_nothing_left_to_do_touches_nothing(tmp_path, capsys):
         code, stdout, _ = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", iters)
         assert code == 0 and "nothing to do" in stdout
     assert _snapshot(out) == before
+
+
+def test_a_full_disk_leaves_the_last_checkpoint_and_no_temporary(tmp_path, monkeypatch):
+    """A write that fails half-way (ENOSPC) keeps the previous file whole and removes its temporary."""
+    import errno
+    from loe_ref.network import init_params
+    cfg = Config(layers=2, hidden=4)
+    path = tmp_path / "checkpoint.npz"
+    checkpoint.save(path, init_params(cfg, 0), cfg, meta={"iteration": 1})
+    before = path.read_bytes()
+
+    def full_disk(fh, **arrays):
+        fh.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        checkpoint.save(path, init_params(cfg, 1), cfg, meta={"iteration": 2})
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["checkpoint.npz"]
