@@ -152,8 +152,9 @@ class Trainer:
         saved["lr"] = TrainOptions(**saved).learning_rate(cfg)     # the rates in effect
         now["lr"] = self.opts.learning_rate(self.cfg)
         diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in RESUME_KEYS if saved.get(k) != now[k]]
-        if self.opts.schedule == "cosine" and saved.get("iters") != self.opts.iters:
-            diff.append(f"iters: {saved.get('iters')!r} in the checkpoint, {self.opts.iters!r} now (cosine schedule)")
+        if self.opts.schedule != "constant" and saved.get("iters") != self.opts.iters:
+            diff.append(f"iters: {saved.get('iters')!r} in the checkpoint, {self.opts.iters!r} now "
+                        f"({self.opts.schedule} schedule, which depends on the run's length)")
         if diff:
             raise checkpoint.CheckpointError(f"checkpoint {path!r} was trained differently ({'; '.join(diff)})")
         for k, v in params.items():

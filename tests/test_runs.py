@@ -240,3 +240,11 @@ def test_a_full_disk_leaves_the_last_checkpoint_and_no_temporary(tmp_path, monke
     with pytest.raises(OSError, match="No space left"):
         checkpoint.save(path, init_params(cfg, 1), cfg, meta={"iteration": 2})
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["checkpoint.npz"]
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "step"])
+def test_a_scheduled_run_resumes_only_to_its_own_length(tmp_path, capsys, schedule):
+    out = tmp_path / "sched"
+    assert _run(capsys, *SMALL, "--schedule", schedule, "--iters", "4", "--out", str(out))[0] == 0
+    code, _, err = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", "8")
+    assert code == 2 and f"{schedule} schedule, which depends on the run's length" in err
