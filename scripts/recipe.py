@@ -55,7 +55,7 @@ def run(act, recipe, equivalents, out):
     folder = os.path.join(out, f"E{equivalents}", act, name_of(recipe))
     summary, history = train_row(folder, cfg, opts, f"{act} {name_of(recipe)} E{equivalents}")
     per_step = recipe["batch"] or PIXELS
-    curve = ([h[0] * per_step / PIXELS for h in history], [h[2] for h in history])
+    curve = ([h[0] * per_step / PIXELS for h in history], [h[2] for h in history], [h[3] for h in history])
     record = dict(act=act, grid="fine_to_coarse", equivalents=equivalents, iterations=opts.iters,
                   peak_psnr=round(summary["peak_psnr"], 2), final_psnr=round(summary["final_psnr"], 2),
                   seconds=summary["seconds"], cpu=summary.get("cpu", cpu_name()), **recipe)
@@ -126,9 +126,12 @@ def report(out):
                      f"{r['final_psnr']:.2f} | {r['seconds']:.0f} |")
     write_text(os.path.join(out, "recipe.md"), "\n".join(lines) + "\n")
     for (E, act), c in curves.items():
-        plot_curves(os.path.join(out, f"curves_E{E}_{act}.png"), c,
+        plot_curves(os.path.join(out, f"curves_E{E}_{act}.png"), {k: v[:2] for k, v in c.items()},
                     title=f"camera 512 x 512, fine_to_coarse {act}: PSNR vs full-image equivalents",
                     xlabel="full-image equivalents")
+        plot_curves(os.path.join(out, f"curves_E{E}_{act}_seconds.png"), {k: (v[2], v[1]) for k, v in c.items()},
+                    title=f"camera 512 x 512, fine_to_coarse {act}: PSNR vs seconds (one core each)",
+                    xlabel="seconds of training (one pinned core; evaluations included)")
     print("\n".join(lines))
 
 
