@@ -85,10 +85,14 @@ def main():
     ap.add_argument("--long", type=int, default=600, help="stage-2 budget, full-image equivalents (default 600)")
     ap.add_argument("--out", default="results/recipe_512", help="output folder (default results/recipe_512)")
     ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="only time training steps per batch size on this process's cores (run it alone)")
     args = ap.parse_args()
     acts = args.act or ["sine", "leaky_relu"]
     if args.report:
         return report(args.out)
+    if args.calibrate:
+        return calibrate(acts, args.out)
     for act in acts:
         records = [run(act, r, args.short, args.out)[0] for r in [BASE] + [dict(BASE, batch=b) for b in BATCHES]]
         best = max(records, key=lambda r: r["peak_psnr"])
@@ -100,6 +104,35 @@ def main():
         for r in stage2_recipes(records):
             run(act, r, args.long, args.out)
     report(args.out)
+
+
+def calibrate(acts, out, seconds=15.0):
+    """Seconds per full-image equivalent of training steps (evaluations excluded), per batch.
+
+    Run on a quiet machine, e.g. ``taskset -c 0 python scripts/recipe.py --calibrate``:
+    the study's own seconds were measured beside other work.
+    """
+    import tempfile
+    import time
+    from loe_ref.backend import usable_cpus
+    from loe_ref.train import Trainer
+    records = []
+    for act in acts:
+        for batch in [0] + sorted({b for b in BATCHES + [65536, 2048] if b}, reverse=True):
+            with tempfile.TemporaryDirectory() as tmp:
+                tr = Trainer(Config(grid="fine_to_coarse", act=act), options(dict(BASE, batch=batch), 10 ** 4), tmp)
+                tr.step(0)
+                it, start = 1, time.perf_counter()
+                while time.perf_counter() - start < seconds or it < 3:
+                    tr.step(it)
+                    it += 1
+                per_step = (time.perf_counter() - start) / (it - 1)
+            rec = {"act": act, "batch": batch, "seconds_per_step": round(per_step, 5),
+                   "seconds_per_equivalent": round(per_step * PIXELS / (batch or PIXELS), 3),
+                   "cores": usable_cpus(), "cpu": cpu_name()}
+            records.append(rec)
+            print(rec, flush=True)
+    write_json(os.path.join(out, "calibration.json"), records)
 
 
 def report(out):
