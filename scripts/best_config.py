@@ -36,16 +36,20 @@ CANDIDATES = [
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--budget", type=int, default=150, help="full-image equivalents per candidate (default 150)")
-    ap.add_argument("--batch", type=int, default=4096)
+    ap.add_argument("--batch", type=int, default=8192)
     ap.add_argument("--schedule", default="cosine")
-    ap.add_argument("--beta2", type=float, default=0.999)
-    ap.add_argument("--only", help="comma-separated candidate numbers (1-based)")
+    ap.add_argument("--beta2", type=float, default=0.99)
+    ap.add_argument("--only", help="comma-separated candidate numbers (1-based) to train; the table "
+                                   "also lists every other candidate already finished")
     ap.add_argument("--out", default="results/best_config_512")
     args = ap.parse_args()
     chosen = [int(i) - 1 for i in args.only.split(",")] if args.only else range(len(CANDIDATES))
     records, curves = [], {}
-    for i in chosen:
+    for i in range(len(CANDIDATES)):     # the table covers every candidate finished in --out
         name, model, lr = CANDIDATES[i]
+        folder = os.path.join(args.out, f"E{args.budget}", name.replace(" ", "_"))
+        if i not in chosen and not os.path.exists(os.path.join(folder, "summary.json")):
+            continue
         cfg = Config(**model)
         params = count_params(init_params(cfg, 0))
         if params > PAPER_PARAMS:
@@ -54,7 +58,7 @@ def main():
         evals = 5 * PIXELS // args.batch
         opts = TrainOptions(image="camera", iters=iters, eval_every=evals, checkpoint_every=5 * evals,
                             batch=args.batch, schedule=args.schedule, beta2=args.beta2, lr=lr)
-        summary, history = train_row(os.path.join(args.out, f"E{args.budget}", name.replace(" ", "_")), cfg, opts, name)
+        summary, history = train_row(folder, cfg, opts, name)
         records.append({"candidate": name, **model, "lr": opts.learning_rate(cfg), "parameters": params,
                         "batch": args.batch, "schedule": args.schedule, "beta2": args.beta2,
                         "equivalents": args.budget, "peak_psnr": round(summary["peak_psnr"], 2),
