@@ -58,6 +58,12 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def finished(out, iters):
+    """True when folder ``out`` holds a row trained to ``iters`` iterations."""
+    path = os.path.join(out, "summary.json")
+    return os.path.exists(path) and json.load(open(path))["iterations"] == iters
+
+
 def train_row(out, cfg, opts, label):
     """Train (cfg, opts) in folder ``out`` to ``opts.iters``, resuming its checkpoint.
 
@@ -66,10 +72,8 @@ def train_row(out, cfg, opts, label):
     KeyboardInterrupt.
     """
     summary_path = os.path.join(out, "summary.json")
-    if os.path.exists(summary_path):
-        summary = json.load(open(summary_path))
-        if summary["iterations"] == opts.iters:
-            return summary, json.load(open(os.path.join(out, "history.json")))
+    if finished(out, opts.iters):
+        return json.load(open(summary_path)), json.load(open(os.path.join(out, "history.json")))
     trainer = Trainer(cfg, opts, out)
     if os.path.exists(os.path.join(out, "checkpoint.npz")):
         trainer.resume(os.path.join(out, "checkpoint.npz"))
@@ -122,14 +126,19 @@ def main():
                                                      "every 5 equivalents with --equivalents)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
-    ap.add_argument("--rows", help="comma-separated row numbers (1-based) to run, in this order; default all")
+    ap.add_argument("--rows", help="comma-separated row numbers (1-based) to run, in this order; default all "
+                                   "(the table also lists every other row already finished in --out)")
     ap.add_argument("--out", default="results/table1", help="output folder (default results/table1)")
     args = ap.parse_args()
-    chosen = [int(r) - 1 for r in args.rows.split(",")] if args.rows else range(len(ROWS))
+    chosen = [int(r) - 1 for r in args.rows.split(",")] if args.rows else list(range(len(ROWS)))
+    for i in chosen:                   # train the chosen rows first, in the order given
+        run_row(ROWS[i][0], ROWS[i][2], args)
     pixels = args.size * args.size
     records, curves = [], {}
-    for i in chosen:
+    for i in range(len(ROWS)):         # the table lists every row finished in --out
         name, paper, kwargs = ROWS[i]
+        if i not in chosen and not finished(os.path.join(args.out, slug(name)), row_options(args).iters):
+            continue
         cfg, opts, summary, history = run_row(name, kwargs, args)
         per_step = opts.batch or pixels
         records.append({"row": name, "grid": cfg.grid if cfg.tile > 1 else "none (one expert)", "activation": cfg.act,
