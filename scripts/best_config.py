@@ -14,12 +14,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from recipe import PIXELS, options                             # noqa: E402
 from reproduce import train_row                               # noqa: E402
 from loe_ref.network import Config, count_params, init_params  # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
-from loe_ref.train import TrainOptions                        # noqa: E402
 
-PIXELS = 512 * 512
 PAPER_PARAMS = 132225
 # name, Config keywords, learning rate (None: the init's default)
 CANDIDATES = [
@@ -54,10 +53,8 @@ def main():
         params = count_params(init_params(cfg, 0))
         if params > PAPER_PARAMS:
             raise SystemExit(f"candidate {name!r} has {params} parameters, over the paper's {PAPER_PARAMS}")
-        iters = args.budget * PIXELS // args.batch
-        evals = 5 * PIXELS // args.batch
-        opts = TrainOptions(image="camera", iters=iters, eval_every=evals, checkpoint_every=5 * evals,
-                            batch=args.batch, schedule=args.schedule, beta2=args.beta2, lr=lr)
+        opts = options(dict(batch=args.batch, lr=lr, schedule=args.schedule, beta2=args.beta2,
+                            sampler="epoch"), args.budget)
         summary, history = train_row(folder, cfg, opts, name)
         records.append({"candidate": name, **model, "lr": opts.learning_rate(cfg), "parameters": params,
                         "batch": args.batch, "schedule": args.schedule, "beta2": args.beta2,
