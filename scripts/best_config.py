@@ -20,22 +20,23 @@ from loe_ref.network import Config, count_params, init_params  # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 
 PAPER_PARAMS = 132225
-# name, Config keywords, learning rate (None: the init's default)
+# name, Config keywords, learning rate (None: --lr)
 CANDIDATES = [
     ("f2c sine (the paper's)", dict(grid="fine_to_coarse", act="sine"), None),
-    ("f2c sine siren-init w30", dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0), None),
-    ("quadtree sine siren-init w30", dict(grid="quadtree", act="sine", init="siren", omega0=30.0), None),
-    ("f2c sine siren-init w30 lr3e-3", dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0), 3e-3),
     ("f2c sine linear", dict(grid="fine_to_coarse", act="sine", blend="linear"), None),
+    ("f2c sine siren-init w30 lr1e-4", dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0), 1e-4),
+    ("f2c sine siren-init w30 lr3e-4", dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0), 3e-4),
+    ("f2c sine pe2 hidden63", dict(grid="fine_to_coarse", act="sine", pe=2, hidden=63), None),
     ("gray_code sine", dict(grid="gray_code", act="sine"), None),
-    ("f2c sine w2", dict(grid="fine_to_coarse", act="sine", omega0=2.0), None),
+    ("f2c sine linear pe2 hidden63", dict(grid="fine_to_coarse", act="sine", blend="linear", pe=2, hidden=63), None),
 ]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--budget", type=int, default=150, help="full-image equivalents per candidate (default 150)")
-    ap.add_argument("--batch", type=int, default=8192)
+    ap.add_argument("--batch", type=int, default=4096)
+    ap.add_argument("--lr", type=float, default=3e-3, help="learning rate of candidates without their own")
     ap.add_argument("--schedule", default="cosine")
     ap.add_argument("--beta2", type=float, default=0.99)
     ap.add_argument("--only", help="comma-separated candidate numbers (1-based) to train; the table "
@@ -46,14 +47,14 @@ def main():
     records, curves = [], {}
     for i in range(len(CANDIDATES)):     # the table covers every candidate finished in --out
         name, model, lr = CANDIDATES[i]
-        folder = os.path.join(args.out, f"E{args.budget}", name.replace(" ", "_"))
+        folder = os.path.join(args.out, f"E{args.budget}_b{args.batch}", name.replace(" ", "_"))
         if i not in chosen and not os.path.exists(os.path.join(folder, "summary.json")):
             continue
         cfg = Config(**model)
         params = count_params(init_params(cfg, 0))
         if params > PAPER_PARAMS:
             raise SystemExit(f"candidate {name!r} has {params} parameters, over the paper's {PAPER_PARAMS}")
-        opts = options(dict(batch=args.batch, lr=lr, schedule=args.schedule, beta2=args.beta2,
+        opts = options(dict(batch=args.batch, lr=lr or args.lr, schedule=args.schedule, beta2=args.beta2,
                             sampler="epoch"), args.budget)
         summary, history = train_row(folder, cfg, opts, name)
         records.append({"candidate": name, **model, "lr": opts.learning_rate(cfg), "parameters": params,
@@ -62,12 +63,12 @@ def main():
                         "seconds": summary["seconds"], "cpu": summary.get("cpu")})
         curves[name] = ([h[0] * args.batch / PIXELS for h in history], [h[2] for h in history])
     records.sort(key=lambda r: -r["peak_psnr"])
-    write_json(os.path.join(args.out, f"candidates_E{args.budget}.json"), records)
+    write_json(os.path.join(args.out, f"candidates_E{args.budget}_b{args.batch}.json"), records)
     lines = ["| candidate | lr | parameters | peak PSNR (dB) | seconds |", "|---|---|---|---|---|"]
     lines += [f"| {r['candidate']} | {r['lr']:g} | {r['parameters']} | {r['peak_psnr']:.2f} | {r['seconds']:.0f} |"
               for r in records]
-    write_text(os.path.join(args.out, f"candidates_E{args.budget}.md"), "\n".join(lines) + "\n")
-    plot_curves(os.path.join(args.out, f"candidates_E{args.budget}.png"), curves, xlabel="full-image equivalents",
+    write_text(os.path.join(args.out, f"candidates_E{args.budget}_b{args.batch}.md"), "\n".join(lines) + "\n")
+    plot_curves(os.path.join(args.out, f"candidates_E{args.budget}_b{args.batch}.png"), curves, xlabel="full-image equivalents",
                 title="camera 512 x 512: candidates for the best configuration")
     print("\n".join(lines))
 

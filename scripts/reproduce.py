@@ -16,10 +16,12 @@ continues where it stopped.
 import argparse
 import json
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from loe_ref.checkpoint import CheckpointError           # noqa: E402
 from loe_ref.network import Config                      # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 from loe_ref.progress import Progress                 # noqa: E402
@@ -36,7 +38,7 @@ ROWS = [
     ("quadtree sine siren-init", None, dict(grid="quadtree", act="sine", init="siren", omega0=30.0)),
     ("gray_code sine", None, dict(grid="gray_code", act="sine")),
     ("fine_to_coarse sine linear", None, dict(grid="fine_to_coarse", act="sine", blend="linear")),
-    ("MLP leaky_relu PE-8", None, dict(tile=1, act="leaky_relu", pe=8)),
+    ("MLP leaky_relu PE-8", None, dict(tile=1, hidden=126, act="leaky_relu", pe=8)),
     ("SIREN 128 hidden", None, dict(tile=1, hidden=128, act="sine", init="siren", omega0=30.0)),
 ]
 
@@ -67,16 +69,21 @@ def finished(out, iters):
 def train_row(out, cfg, opts, label):
     """Train (cfg, opts) in folder ``out`` to ``opts.iters``, resuming its checkpoint.
 
-    A row already finished there (summary.json at the same iteration count) is reused.
-    Returns (summary, history). Ctrl-C, SIGTERM or SIGHUP save a checkpoint and raise
-    KeyboardInterrupt.
+    A row already finished there (summary.json at the same iteration count, and a
+    checkpoint of the same configuration and options) is reused.
+    Returns (summary, history). Ctrl-C, SIGTERM or SIGHUP save a checkpoint and exit with
+    128 + the signal's number; a checkpoint of another configuration or recipe exits with
+    a one-line error.
     """
     summary_path = os.path.join(out, "summary.json")
-    if finished(out, opts.iters):
-        return json.load(open(summary_path)), json.load(open(os.path.join(out, "history.json")))
     trainer = Trainer(cfg, opts, out)
     if os.path.exists(os.path.join(out, "checkpoint.npz")):
-        trainer.resume(os.path.join(out, "checkpoint.npz"))
+        try:
+            trainer.resume(os.path.join(out, "checkpoint.npz"))
+        except CheckpointError as err:                      # trained differently, or damaged
+            sys.exit(f"error: {err}")
+    if finished(out, opts.iters):
+        return json.load(open(summary_path)), json.load(open(os.path.join(out, "history.json")))
     print(f"== {label}: {opts.iters} iterations, lr {opts.learning_rate(cfg):g}, from {trainer.iteration}",
           flush=True)
     with StopSignals() as signals:              # Ctrl-C, SIGTERM, SIGHUP: checkpoint, then stop
@@ -84,7 +91,9 @@ def train_row(out, cfg, opts, label):
                            stop=lambda: signals.requested is not None)
         trainer.save_checkpoint()
     if not done:
-        raise KeyboardInterrupt
+        print(f"stopped by {signal.Signals(signals.requested).name} at iteration {trainer.iteration}; "
+              f"the same command resumes from {out}", file=sys.stderr, flush=True)
+        sys.exit(signals.exit_code)
     summary = trainer.write_outputs()
     summary["cpu"] = cpu_name()
     write_json(summary_path, summary)
@@ -92,8 +101,8 @@ def train_row(out, cfg, opts, label):
     return summary, trainer.history
 
 
-def row_options(args):
-    """TrainOptions of every row under the protocol of ``args``."""
+def row_options(args, lr=None):
+    """TrainOptions of a row under the protocol of ``args``; ``lr`` replaces --lr."""
     pixels = args.size * args.size
     per_step = args.batch or pixels
     iters = args.iters if args.equivalents is None else args.equivalents * pixels // per_step
@@ -102,12 +111,12 @@ def row_options(args):
                         iters=iters, eval_every=eval_every,
                         checkpoint_every=min(iters, 5 * eval_every) if args.equivalents else iters,
                         seed=args.seed, device=args.device, batch=args.batch, sampler=args.sampler,
-                        schedule=args.schedule, beta2=args.beta2, lr=args.lr)
+                        schedule=args.schedule, beta2=args.beta2, lr=lr or args.lr)
 
 
 def run_row(name, kwargs, args):
     cfg = Config(**kwargs)
-    opts = row_options(args)
+    opts = row_options(args, args.siren_lr if cfg.init == "siren" else None)
     summary, history = train_row(os.path.join(args.out, slug(name)), cfg, opts, name)
     return cfg, opts, summary, history
 
@@ -121,7 +130,8 @@ def main():
     ap.add_argument("--sampler", default="epoch", choices=["epoch", "replacement"])
     ap.add_argument("--schedule", default="constant", choices=["constant", "cosine", "step"])
     ap.add_argument("--beta2", type=float, default=0.999)
-    ap.add_argument("--lr", type=float, help="learning rate of every row (default 1e-2, 1e-3 with SIREN's init)")
+    ap.add_argument("--lr", type=float, help="learning rate of the rows (default 1e-2, 1e-3 with SIREN's init)")
+    ap.add_argument("--siren-lr", type=float, help="learning rate of the rows with SIREN's init (default: --lr)")
     ap.add_argument("--eval-every", type=int, help="iterations between evaluations (default 10; "
                                                      "every 5 equivalents with --equivalents)")
     ap.add_argument("--seed", type=int, default=0)
