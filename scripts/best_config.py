@@ -27,8 +27,8 @@ CANDIDATES = [
     ("f2c sine siren-init w30 lr1e-4", dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0), 1e-4),
     ("f2c sine siren-init w30 lr3e-4", dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0), 3e-4),
     ("f2c sine pe2 hidden63", dict(grid="fine_to_coarse", act="sine", pe=2, hidden=63), None),
-    ("gray_code sine", dict(grid="gray_code", act="sine"), None),
-    ("f2c sine linear pe2 hidden63", dict(grid="fine_to_coarse", act="sine", blend="linear", pe=2, hidden=63), None),
+    ("f2c sine siren-init w30 lr1e-3", dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0), 1e-3),
+    ("quadtree sine siren-init w30 lr3e-4", dict(grid="quadtree", act="sine", init="siren", omega0=30.0), 3e-4),
 ]
 
 
