@@ -22,7 +22,7 @@ from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 PAPER_PARAMS = 132225
 # name, Config keywords, learning rate (None: --lr)
 CANDIDATES = [
-    ("f2c sine (the paper's)", dict(grid="fine_to_coarse", act="sine"), None),
+    ("f2c sine default-init", dict(grid="fine_to_coarse", act="sine"), None),
     ("f2c sine linear", dict(grid="fine_to_coarse", act="sine", blend="linear"), None),
     ("f2c sine siren-init w30 lr1e-4", dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0), 1e-4),
     ("f2c sine siren-init w30 lr3e-4", dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0), 3e-4),
