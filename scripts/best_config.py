@@ -15,7 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from recipe import PIXELS, options                             # noqa: E402
-from reproduce import train_row                               # noqa: E402
+from reproduce import numbers, train_row                               # noqa: E402
 from loe_ref.network import Config, count_params, init_params  # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 
@@ -40,10 +40,10 @@ def main():
     ap.add_argument("--schedule", default="cosine")
     ap.add_argument("--beta2", type=float, default=0.99)
     ap.add_argument("--only", help="comma-separated candidate numbers (1-based) to train; the table "
-                                   "also lists every other candidate already finished")
+                                   "also lists every other candidate already finished; '' trains none")
     ap.add_argument("--out", default="results/best_config_512")
     args = ap.parse_args()
-    chosen = [int(i) - 1 for i in args.only.split(",")] if args.only else range(len(CANDIDATES))
+    chosen = range(len(CANDIDATES)) if args.only is None else numbers(args.only, len(CANDIDATES), "--only")
     records, curves = [], {}
     for i in range(len(CANDIDATES)):     # the table covers every candidate finished in --out
         name, model, lr = CANDIDATES[i]

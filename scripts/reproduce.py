@@ -60,6 +60,15 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def numbers(text, count, option):
+    """0-based indices from a comma-separated list of 1-based numbers ("" gives none)."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if not t.isdigit() or not 1 <= int(t) <= count]
+    if bad:
+        sys.exit(f"error: {option} {bad[0]!r}: numbers run from 1 to {count}")
+    return [int(t) - 1 for t in items]
+
+
 def finished(out, iters):
     """True when folder ``out`` holds a row trained to ``iters`` iterations."""
     path = os.path.join(out, "summary.json")
@@ -137,10 +146,10 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
     ap.add_argument("--rows", help="comma-separated row numbers (1-based) to run, in this order; default all "
-                                   "(the table also lists every other row already finished in --out)")
+                                   "(the table also lists every other row already finished in --out; '' trains none)")
     ap.add_argument("--out", default="results/table1", help="output folder (default results/table1)")
     args = ap.parse_args()
-    chosen = [int(r) - 1 for r in args.rows.split(",")] if args.rows else list(range(len(ROWS)))
+    chosen = list(range(len(ROWS))) if args.rows is None else numbers(args.rows, len(ROWS), "--rows")
     for i in chosen:                   # train the chosen rows first, in the order given
         run_row(ROWS[i][0], ROWS[i][2], args)
     pixels = args.size * args.size
@@ -165,13 +174,13 @@ def main():
         print(f"{name:34s} peak {summary['peak_psnr']:6.2f} dB at {summary['peak_iteration']}"
               + (f"  (paper {paper})" if paper else ""), flush=True)
     write_json(os.path.join(args.out, "table1.json"), records)
-    lines = ["| row | grid | act | blend | init | omega0 | lr | params | peak PSNR (dB) | at iter | paper (dB) | s/iter |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| row | grid | act | blend | init | omega0 | lr | params | peak PSNR (dB) | at iter | paper (dB) | s/iter | CPU |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         lines.append(f"| {r['row']} | {r['grid']} | {r['activation']} | {r['blend']} | {r['init']} | "
                      f"{r['omega0']:g} | {r['lr']:g} | {r['parameters']} | {r['peak_psnr']:.2f} | "
                      f"{r['peak_iteration']} | {r['paper_psnr'] if r['paper_psnr'] else '-'} | "
-                     f"{r['seconds_per_iteration']:.2f} |")
+                     f"{r['seconds_per_iteration']:.3f} | {r['cpu'] or '-'} |")
     recipe = (f"batch {args.batch or 'full'}, {args.sampler} sampler, {args.schedule} schedule, beta2 {args.beta2:g}, "
               f"{records[0]['iterations'] if records else '-'} iterations = "
               f"{records[0]['equivalents'] if records else '-'} full-image equivalents per row")
