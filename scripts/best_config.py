@@ -15,7 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from recipe import PIXELS, options                             # noqa: E402
-from reproduce import numbers, train_row                               # noqa: E402
+from reproduce import numbers, slug, train_row                 # noqa: E402
 from loe_ref.network import Config, count_params, init_params  # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 
@@ -47,7 +47,7 @@ def main():
     records, curves = [], {}
     for i in range(len(CANDIDATES)):     # the table covers every candidate finished in --out
         name, model, lr = CANDIDATES[i]
-        folder = os.path.join(args.out, f"E{args.budget}_b{args.batch}", name.replace(" ", "_"))
+        folder = os.path.join(args.out, f"E{args.budget}_b{args.batch}", slug(name))
         if i not in chosen and not os.path.exists(os.path.join(folder, "summary.json")):
             continue
         cfg = Config(**model)

@@ -150,15 +150,14 @@ def main():
     ap.add_argument("--out", default="results/table1", help="output folder (default results/table1)")
     args = ap.parse_args()
     chosen = list(range(len(ROWS))) if args.rows is None else numbers(args.rows, len(ROWS), "--rows")
-    for i in chosen:                   # train the chosen rows first, in the order given
-        run_row(ROWS[i][0], ROWS[i][2], args)
+    trained = {i: run_row(ROWS[i][0], ROWS[i][2], args) for i in chosen}   # in the order given
     pixels = args.size * args.size
     records, curves = [], {}
     for i in range(len(ROWS)):         # the table lists every row finished in --out
         name, paper, kwargs = ROWS[i]
         if i not in chosen and not finished(os.path.join(args.out, slug(name)), row_options(args).iters):
             continue
-        cfg, opts, summary, history = run_row(name, kwargs, args)
+        cfg, opts, summary, history = trained[i] if i in trained else run_row(name, kwargs, args)
         per_step = opts.batch or pixels
         records.append({"row": name, "grid": cfg.grid if cfg.tile > 1 else "none (one expert)", "activation": cfg.act,
                         "blend": cfg.blend, "tile": cfg.tile, "layers": cfg.layers, "hidden": cfg.hidden,
