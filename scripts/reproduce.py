@@ -26,7 +26,7 @@ from loe_ref.network import Config                      # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 from loe_ref.progress import Progress                 # noqa: E402
 from loe_ref.rundir import StopSignals                # noqa: E402
-from loe_ref.train import Trainer, TrainOptions        # noqa: E402
+from loe_ref.train import Trainer, TrainOptions, load_resumable   # noqa: E402
 
 # name, paper PSNR (Table I) or None, Config keyword arguments
 ROWS = [
@@ -84,15 +84,16 @@ def train_row(out, cfg, opts, label):
     128 + the signal's number; a checkpoint of another configuration or recipe exits with
     a one-line error.
     """
-    summary_path = os.path.join(out, "summary.json")
-    trainer = Trainer(cfg, opts, out)
-    if os.path.exists(os.path.join(out, "checkpoint.npz")):
-        try:
-            trainer.resume(os.path.join(out, "checkpoint.npz"))
-        except CheckpointError as err:                      # trained differently, or damaged
-            sys.exit(f"error: {err}")
-    if finished(out, opts.iters):
-        return json.load(open(summary_path)), json.load(open(os.path.join(out, "history.json")))
+    summary_path, ckpt = os.path.join(out, "summary.json"), os.path.join(out, "checkpoint.npz")
+    try:
+        if finished(out, opts.iters):
+            load_resumable(ckpt, cfg, opts)                 # trained as asked, or an error
+            return json.load(open(summary_path)), json.load(open(os.path.join(out, "history.json")))
+        trainer = Trainer(cfg, opts, out)
+        if os.path.exists(ckpt):
+            trainer.resume(ckpt)
+    except CheckpointError as err:                          # trained differently, or damaged
+        sys.exit(f"error: {err}")
     print(f"== {label}: {opts.iters} iterations, lr {opts.learning_rate(cfg):g}, from {trainer.iteration}",
           flush=True)
     with StopSignals() as signals:              # Ctrl-C, SIGTERM, SIGHUP: checkpoint, then stop
@@ -159,7 +160,7 @@ def main():
             continue
         cfg, opts, summary, history = trained[i] if i in trained else run_row(name, kwargs, args)
         per_step = opts.batch or pixels
-        records.append({"row": name, "grid": cfg.grid if cfg.tile > 1 else "none (one expert)", "activation": cfg.act,
+        records.append({"row": name, "grid": cfg.grid if cfg.tile > 1 else "none (one expert)", "act": cfg.act,
                         "blend": cfg.blend, "tile": cfg.tile, "layers": cfg.layers, "hidden": cfg.hidden,
                         "init": cfg.init, "omega0": cfg.omega0, "pe": cfg.pe, "lr": opts.learning_rate(cfg),
                         "schedule": opts.schedule, "batch": opts.batch, "sampler": opts.sampler,
@@ -176,7 +177,7 @@ def main():
     lines = ["| row | grid | act | blend | init | omega0 | lr | params | peak PSNR (dB) | at iter | paper (dB) | s/iter | CPU |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
-        lines.append(f"| {r['row']} | {r['grid']} | {r['activation']} | {r['blend']} | {r['init']} | "
+        lines.append(f"| {r['row']} | {r['grid']} | {r['act']} | {r['blend']} | {r['init']} | "
                      f"{r['omega0']:g} | {r['lr']:g} | {r['parameters']} | {r['peak_psnr']:.2f} | "
                      f"{r['peak_iteration']} | {r['paper_psnr'] if r['paper_psnr'] else '-'} | "
                      f"{r['seconds_per_iteration']:.3f} | {r['cpu'] or '-'} |")
