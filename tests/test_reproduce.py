@@ -42,15 +42,16 @@ def test_memory_estimate_within_a_quarter_of_the_measured_peak():
 
 
 def _table(capsys, monkeypatch, out, *argv):
-    """Run scripts/reproduce.py's main on a 16 x 16 camera; (exit code, stdout, stderr)."""
+    """Run scripts/reproduce.py's main, on a 16 x 16 camera unless argv names --out; (code, stdout, stderr)."""
     import importlib.util
     import sys
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "reproduce.py")
     spec = importlib.util.spec_from_file_location("reproduce_script", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    monkeypatch.setattr(sys, "argv", ["reproduce.py", "--size", "16", "--iters", "6", "--eval-every", "3",
-                                      "--out", str(out), *argv])
+    monkeypatch.setattr(sys, "argv", ["reproduce.py", *argv] if "--out" in argv else
+                        ["reproduce.py", "--size", "16", "--iters", "6", "--eval-every", "3", "--batch", "64",
+                         "--out", str(out), *argv])
     try:
         module.main()
         code = 0
@@ -81,7 +82,7 @@ def test_table_refuses_a_finished_row_trained_differently(tmp_path, capsys, monk
     assert _table(capsys, monkeypatch, tmp_path, "--rows", "1")[0] == 0
     code, out, err = _table(capsys, monkeypatch, tmp_path, "--rows", "1", "--lr", "0.02")
     assert code == 1 and "== " not in out
-    assert "trained differently" in err and "lr: 0.01 in the checkpoint, 0.02 now" in err
+    assert "trained differently" in err and "lr: 0.003 in the checkpoint, 0.02 now" in err
     assert len(err.strip().splitlines()) == 1
 
 
@@ -89,3 +90,23 @@ def test_table_refuses_a_finished_row_trained_differently(tmp_path, capsys, monk
 def test_table_rows_are_checked(tmp_path, capsys, monkeypatch, rows):
     code, _, err = _table(capsys, monkeypatch, tmp_path, "--rows", rows)
     assert code == 1 and "numbers run from 1 to 10" in err and not os.listdir(tmp_path)
+
+
+def test_the_default_command_is_the_protocol_of_the_committed_512_table(tmp_path, capsys, monkeypatch):
+    """Every finished row of results/table1_512 validates (configuration and recipe) under the defaults."""
+    import json
+    import shutil
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "results", "table1_512")
+    rows = sorted(d for d in os.listdir(root) if os.path.exists(os.path.join(root, d, "summary.json")))
+    assert len(rows) >= 4
+    for d in rows:
+        os.makedirs(tmp_path / d)
+        for f in ("summary.json", "history.json", "checkpoint.npz"):
+            shutil.copy(os.path.join(root, d, f), tmp_path / d / f)
+    code, out, err = _table(capsys, monkeypatch, tmp_path, "--rows", "", "--out", str(tmp_path))
+    assert code == 0, err
+    listed = json.load(open(tmp_path / "table1.json"))
+    assert sorted(r["row"].replace(" ", "_") for r in listed) == rows
+    for r in listed:
+        summary = json.load(open(os.path.join(root, r["row"].replace(" ", "_"), "summary.json")))
+        assert r["peak_psnr"] == round(summary["peak_psnr"], 2) and r["equivalents"] == 2000
