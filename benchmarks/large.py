@@ -12,13 +12,14 @@ reconstruction) account for: the rest is set by the batch and chunk sizes.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from memory import rss_peak    # noqa: E402  (benchmarks/memory.py: VmHWM of this process)
 
 
 def run_one(size, batch, chunk, steps):
@@ -44,7 +45,7 @@ def run_one(size, batch, chunk, steps):
     return {"size": size, "batch": batch, "chunk": chunk, "steps": steps, "psnr": round(value, 2),
             "seconds_setup_and_steps": round(t_steps, 1), "seconds_eval": round(t_eval, 1),
             "seconds_render": round(t_render, 1),
-            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, 3),
+            "peak_rss_gib": round(rss_peak() / 2 ** 30, 3),
             "image_arrays_gib": round(image_bytes / 2 ** 30, 3)}
 
 

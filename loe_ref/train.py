@@ -110,6 +110,33 @@ def prepare_image(opts):
     return img
 
 
+def load_resumable(path, cfg, opts):
+    """(params, extra, meta) of checkpoint ``path``, which must continue run (cfg, opts).
+
+    Raises CheckpointError when the file is damaged, lacks training state, or was trained
+    with another configuration or with options that change the numbers (RESUME_KEYS, and
+    the run's length under a schedule that depends on it).
+    """
+    saved_cfg, params, extra, meta = checkpoint.load(path)
+    if saved_cfg != cfg:
+        diff = [f"{k}: {v!r} in the checkpoint, {getattr(cfg, k)!r} now"
+                for k, v in asdict(saved_cfg).items() if getattr(cfg, k) != v]
+        raise checkpoint.CheckpointError(f"checkpoint {path!r} has a different configuration ({'; '.join(diff)})")
+    checkpoint.check_training_state(path, params, extra, meta)
+    saved, now = dict(meta["options"]), asdict(opts)
+    saved.setdefault("sampler", "replacement")       # the only sampler before "epoch" existed
+    saved.setdefault("beta2", 0.999)
+    saved["lr"] = TrainOptions(**saved).learning_rate(cfg)     # the rates in effect
+    now["lr"] = opts.learning_rate(cfg)
+    diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in RESUME_KEYS if saved.get(k) != now[k]]
+    if opts.schedule != "constant" and saved.get("iters") != opts.iters:
+        diff.append(f"iters: {saved.get('iters')!r} in the checkpoint, {opts.iters!r} now "
+                    f"({opts.schedule} schedule, which depends on the run's length)")
+    if diff:
+        raise checkpoint.CheckpointError(f"checkpoint {path!r} was trained differently ({'; '.join(diff)})")
+    return params, extra, meta
+
+
 class Trainer:
     """Holds the device arrays and the state of one run; ``fit`` runs it to ``opts.iters``."""
 
@@ -140,23 +167,7 @@ class Trainer:
 
     def resume(self, path):
         """Load parameters, Adam state and history from a checkpoint of the same run."""
-        cfg, params, extra, meta = checkpoint.load(path)
-        if cfg != self.cfg:
-            diff = [f"{k}: {v!r} in the checkpoint, {getattr(self.cfg, k)!r} now"
-                    for k, v in asdict(cfg).items() if getattr(self.cfg, k) != v]
-            raise checkpoint.CheckpointError(f"checkpoint {path!r} has a different configuration ({'; '.join(diff)})")
-        checkpoint.check_training_state(path, params, extra, meta)
-        saved, now = dict(meta["options"]), asdict(self.opts)
-        saved.setdefault("sampler", "replacement")       # the only sampler before "epoch" existed
-        saved.setdefault("beta2", 0.999)
-        saved["lr"] = TrainOptions(**saved).learning_rate(cfg)     # the rates in effect
-        now["lr"] = self.opts.learning_rate(self.cfg)
-        diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in RESUME_KEYS if saved.get(k) != now[k]]
-        if self.opts.schedule != "constant" and saved.get("iters") != self.opts.iters:
-            diff.append(f"iters: {saved.get('iters')!r} in the checkpoint, {self.opts.iters!r} now "
-                        f"({self.opts.schedule} schedule, which depends on the run's length)")
-        if diff:
-            raise checkpoint.CheckpointError(f"checkpoint {path!r} was trained differently ({'; '.join(diff)})")
+        params, extra, meta = load_resumable(path, self.cfg, self.opts)
         for k, v in params.items():
             self.params[k][...] = to_device(v.astype(self.dtype), self.xp)
         self.opt.load_state({k: to_device(v, self.xp) for k, v in extra.items()}, meta["adam_t"])

@@ -15,7 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from recipe import PIXELS, options                             # noqa: E402
-from reproduce import numbers, slug, train_row                 # noqa: E402
+from reproduce import PROTOCOL, numbers, slug, train_row       # noqa: E402
 from loe_ref.network import Config, count_params, init_params  # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 
@@ -35,10 +35,11 @@ CANDIDATES = [
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--budget", type=int, default=150, help="full-image equivalents per candidate (default 150)")
-    ap.add_argument("--batch", type=int, default=4096)
-    ap.add_argument("--lr", type=float, default=3e-3, help="learning rate of candidates without their own")
-    ap.add_argument("--schedule", default="cosine")
-    ap.add_argument("--beta2", type=float, default=0.99)
+    ap.add_argument("--batch", type=int, default=PROTOCOL["batch"], help="default %(default)s")
+    ap.add_argument("--lr", type=float, default=PROTOCOL["lr"],
+                    help="learning rate of candidates without their own (default %(default)s)")
+    ap.add_argument("--schedule", default=PROTOCOL["schedule"], help="default %(default)s")
+    ap.add_argument("--beta2", type=float, default=PROTOCOL["beta2"], help="default %(default)s")
     ap.add_argument("--only", help="comma-separated candidate numbers (1-based) to train; the table "
                                    "also lists every other candidate already finished; '' trains none")
     ap.add_argument("--out", default="results/best_config_512")
@@ -55,7 +56,7 @@ def main():
         if params > PAPER_PARAMS:
             raise SystemExit(f"candidate {name!r} has {params} parameters, over the paper's {PAPER_PARAMS}")
         opts = options(dict(batch=args.batch, lr=lr or args.lr, schedule=args.schedule, beta2=args.beta2,
-                            sampler="epoch"), args.budget)
+                            sampler=PROTOCOL["sampler"]), args.budget)
         summary, history = train_row(folder, cfg, opts, name)
         records.append({"candidate": name, **model, "lr": opts.learning_rate(cfg), "parameters": params,
                         "batch": args.batch, "schedule": args.schedule, "beta2": args.beta2,

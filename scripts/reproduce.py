@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Reproduce the paper's Table I on camera, with baselines, under one stated protocol.
 
-Every row trains with the same recipe for the same budget: by default the whole image
-every step (full batch) for --iters iterations at a constant learning rate, 1e-2 with
-the default initialisation and 1e-3 with SIREN's; --batch, --sampler, --schedule, --beta2
-and --equivalents (the budget in full-image equivalents, iterations x batch / pixels)
-set another recipe (docs/results.md gives the one chosen for the 512 x 512 table).
-Rows already finished in the output folder (a summary.json for the same budget) are
-reused and unfinished ones resume from their checkpoints, so an interrupted table
+Every row trains with the same recipe for the same budget. The defaults are the protocol
+of the 512 x 512 table (PROTOCOL; docs/results.md, "The 512 x 512 table"): batches of 4096
+pixels from the epoch sampler, Adam at lr 3e-3 (1e-4 with SIREN's init) and beta2 0.99,
+cosine decay to 1/100, 2,000 full-image equivalents per row. Rows already finished in the
+output folder (a summary.json for the same budget, and a checkpoint trained the same way)
+are reused and unfinished ones resume from their checkpoints, so an interrupted table
 continues where it stopped.
 
-    python scripts/reproduce.py                          # 512 x 512, 2000 iterations
-    python scripts/reproduce.py --size 128 --iters 300   # a reduced table
+    python scripts/reproduce.py --rows 3,1     # rows 3 and 1 of the 512 x 512 table
+    python scripts/reproduce.py --rows ''      # rewrite the table from the finished rows
+    python scripts/reproduce.py --size 128 --iters 800 --batch 0 --lr 1e-2 --siren-lr 1e-3 \
+        --schedule constant --beta2 0.999 --out results/table1_128     # the reduced table
 """
 import argparse
 import json
@@ -26,7 +27,11 @@ from loe_ref.network import Config                      # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 from loe_ref.progress import Progress                 # noqa: E402
 from loe_ref.rundir import StopSignals                # noqa: E402
-from loe_ref.train import Trainer, TrainOptions        # noqa: E402
+from loe_ref.train import Trainer, TrainOptions, load_resumable   # noqa: E402
+
+# The 512 x 512 table's protocol, the defaults of the options of the same names.
+PROTOCOL = dict(equivalents=2000, batch=4096, sampler="epoch", lr=3e-3, siren_lr=1e-4, schedule="cosine",
+                beta2=0.99, out="results/table1_512")
 
 # name, paper PSNR (Table I) or None, Config keyword arguments
 ROWS = [
@@ -84,15 +89,16 @@ def train_row(out, cfg, opts, label):
     128 + the signal's number; a checkpoint of another configuration or recipe exits with
     a one-line error.
     """
-    summary_path = os.path.join(out, "summary.json")
-    trainer = Trainer(cfg, opts, out)
-    if os.path.exists(os.path.join(out, "checkpoint.npz")):
-        try:
-            trainer.resume(os.path.join(out, "checkpoint.npz"))
-        except CheckpointError as err:                      # trained differently, or damaged
-            sys.exit(f"error: {err}")
-    if finished(out, opts.iters):
-        return json.load(open(summary_path)), json.load(open(os.path.join(out, "history.json")))
+    summary_path, ckpt = os.path.join(out, "summary.json"), os.path.join(out, "checkpoint.npz")
+    try:
+        if finished(out, opts.iters):
+            load_resumable(ckpt, cfg, opts)                 # trained as asked, or an error
+            return json.load(open(summary_path)), json.load(open(os.path.join(out, "history.json")))
+        trainer = Trainer(cfg, opts, out)
+        if os.path.exists(ckpt):
+            trainer.resume(ckpt)
+    except CheckpointError as err:                          # trained differently, or damaged
+        sys.exit(f"error: {err}")
     print(f"== {label}: {opts.iters} iterations, lr {opts.learning_rate(cfg):g}, from {trainer.iteration}",
           flush=True)
     with StopSignals() as signals:              # Ctrl-C, SIGTERM, SIGHUP: checkpoint, then stop
@@ -114,11 +120,11 @@ def row_options(args, lr=None):
     """TrainOptions of a row under the protocol of ``args``; ``lr`` replaces --lr."""
     pixels = args.size * args.size
     per_step = args.batch or pixels
-    iters = args.iters if args.equivalents is None else args.equivalents * pixels // per_step
-    eval_every = args.eval_every or (max(1, 5 * pixels // per_step) if args.equivalents else 10)
+    iters = args.iters or args.equivalents * pixels // per_step
+    eval_every = args.eval_every or (10 if args.iters else max(1, 5 * pixels // per_step))
     return TrainOptions(image="camera", size=[args.size, args.size] if args.size != 512 else [],
                         iters=iters, eval_every=eval_every,
-                        checkpoint_every=min(iters, 5 * eval_every) if args.equivalents else iters,
+                        checkpoint_every=iters if args.iters else min(iters, 5 * eval_every),
                         seed=args.seed, device=args.device, batch=args.batch, sampler=args.sampler,
                         schedule=args.schedule, beta2=args.beta2, lr=lr or args.lr)
 
@@ -132,22 +138,24 @@ def run_row(name, kwargs, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--iters", type=int, default=2000, help="iterations per row (default 2000)")
-    ap.add_argument("--equivalents", type=int, help="budget per row in full-image equivalents (replaces --iters)")
+    ap.add_argument("--equivalents", type=int, help="budget per row in full-image equivalents "
+                                                     "(iterations x batch / pixels; default %(default)s)")
+    ap.add_argument("--iters", type=int, help="iterations per row (replaces --equivalents)")
     ap.add_argument("--size", type=int, default=512, help="image side (default 512, the paper's)")
-    ap.add_argument("--batch", type=int, default=0, help="pixels per step (default 0: the whole image)")
-    ap.add_argument("--sampler", default="epoch", choices=["epoch", "replacement"])
-    ap.add_argument("--schedule", default="constant", choices=["constant", "cosine", "step"])
-    ap.add_argument("--beta2", type=float, default=0.999)
-    ap.add_argument("--lr", type=float, help="learning rate of the rows (default 1e-2, 1e-3 with SIREN's init)")
-    ap.add_argument("--siren-lr", type=float, help="learning rate of the rows with SIREN's init (default: --lr)")
+    ap.add_argument("--batch", type=int, help="pixels per step (default %(default)s; 0: the whole image)")
+    ap.add_argument("--sampler", choices=["epoch", "replacement"], help="default %(default)s")
+    ap.add_argument("--schedule", choices=["constant", "cosine", "step"], help="default %(default)s")
+    ap.add_argument("--beta2", type=float, help="Adam's second-moment decay (default %(default)s)")
+    ap.add_argument("--lr", type=float, help="learning rate of the rows (default %(default)s)")
+    ap.add_argument("--siren-lr", type=float, help="learning rate of the rows with SIREN's init (default %(default)s)")
     ap.add_argument("--eval-every", type=int, help="iterations between evaluations (default 10; "
-                                                     "every 5 equivalents with --equivalents)")
+                                                     "every 5 equivalents unless --iters is given)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
     ap.add_argument("--rows", help="comma-separated row numbers (1-based) to run, in this order; default all "
                                    "(the table also lists every other row already finished in --out; '' trains none)")
-    ap.add_argument("--out", default="results/table1", help="output folder (default results/table1)")
+    ap.add_argument("--out", help="output folder (default %(default)s)")
+    ap.set_defaults(**PROTOCOL)
     args = ap.parse_args()
     chosen = list(range(len(ROWS))) if args.rows is None else numbers(args.rows, len(ROWS), "--rows")
     trained = {i: run_row(ROWS[i][0], ROWS[i][2], args) for i in chosen}   # in the order given
@@ -159,7 +167,7 @@ def main():
             continue
         cfg, opts, summary, history = trained[i] if i in trained else run_row(name, kwargs, args)
         per_step = opts.batch or pixels
-        records.append({"row": name, "grid": cfg.grid if cfg.tile > 1 else "none (one expert)", "activation": cfg.act,
+        records.append({"row": name, "grid": cfg.grid if cfg.tile > 1 else "none (one expert)", "act": cfg.act,
                         "blend": cfg.blend, "tile": cfg.tile, "layers": cfg.layers, "hidden": cfg.hidden,
                         "init": cfg.init, "omega0": cfg.omega0, "pe": cfg.pe, "lr": opts.learning_rate(cfg),
                         "schedule": opts.schedule, "batch": opts.batch, "sampler": opts.sampler,
@@ -176,7 +184,7 @@ def main():
     lines = ["| row | grid | act | blend | init | omega0 | lr | params | peak PSNR (dB) | at iter | paper (dB) | s/iter | CPU |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
-        lines.append(f"| {r['row']} | {r['grid']} | {r['activation']} | {r['blend']} | {r['init']} | "
+        lines.append(f"| {r['row']} | {r['grid']} | {r['act']} | {r['blend']} | {r['init']} | "
                      f"{r['omega0']:g} | {r['lr']:g} | {r['parameters']} | {r['peak_psnr']:.2f} | "
                      f"{r['peak_iteration']} | {r['paper_psnr'] if r['paper_psnr'] else '-'} | "
                      f"{r['seconds_per_iteration']:.3f} | {r['cpu'] or '-'} |")
