@@ -110,3 +110,18 @@ def test_the_default_command_is_the_protocol_of_the_committed_512_table(tmp_path
     for r in listed:
         summary = json.load(open(os.path.join(root, r["row"].replace(" ", "_"), "summary.json")))
         assert r["peak_psnr"] == round(summary["peak_psnr"], 2) and r["equivalents"] == 2000
+
+
+def test_compare_rows_counts_the_evaluations_where_a_leads():
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "compare_rows.py")
+    spec = importlib.util.spec_from_file_location("compare_rows", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    a = {64: 30.0, 128: 31.0, 192: 33.0, 256: 35.0}
+    b = {64: 31.0, 128: 31.0, 192: 32.0, 256: 34.0, 320: 36.0}
+    lines = module.compare(a, b, per_equivalent=64, thresholds=(33.0, 40.0))
+    assert lines == ["A ahead at 2 of 4 shared evaluations",
+                     "A not ahead at 2: first at 1, last at 2 equivalents",
+                     "A first at 33 dB or more: 3 equivalents",
+                     "A first at 40 dB or more: never"]

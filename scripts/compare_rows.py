@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Compare two finished rows of a table over their whole PSNR curves, not only their peaks.
+
+Reads each row's summary.json and history.json (iteration, loss, PSNR, seconds per
+evaluation) and prints, for row A against row B: both peaks and their difference, at how
+many of the evaluations both rows share A was ahead, the first and last equivalents at
+which A was not ahead, and where A first reached each --at PSNR. docs/results.md states
+the table's claims with these figures.
+
+    python scripts/compare_rows.py results/table1_512/quadtree_sine results/table1_512/quadtree_leaky_relu
+"""
+import argparse
+import json
+import os
+import sys
+
+
+def load(folder):
+    """(summary, {iteration: PSNR}) of a finished row, or a one-line exit."""
+    try:
+        with open(os.path.join(folder, "summary.json")) as fh:
+            summary = json.load(fh)
+        with open(os.path.join(folder, "history.json")) as fh:
+            history = json.load(fh)
+    except (OSError, ValueError) as err:
+        sys.exit(f"error: {folder!r} is not a finished row (summary.json and history.json): {err}")
+    return summary, {int(h[0]): float(h[2]) for h in history}
+
+
+def compare(a, b, per_equivalent, thresholds=()):
+    """Lines comparing curve ``a`` with curve ``b`` ({iteration: PSNR}); x in equivalents."""
+    shared = sorted(set(a) & set(b))
+    if not shared:
+        return ["the rows share no evaluation"]
+    behind = [it for it in shared if a[it] <= b[it]]
+    eq = lambda it: f"{it / per_equivalent:g}"                       # noqa: E731
+    lines = [f"A ahead at {len(shared) - len(behind)} of {len(shared)} shared evaluations"]
+    if behind:
+        lines.append(f"A not ahead at {len(behind)}: first at {eq(behind[0])}, last at {eq(behind[-1])} equivalents")
+    for t in thresholds:
+        first = next((it for it in sorted(a) if a[it] >= t), None)
+        lines.append(f"A first at {t:g} dB or more: " + (f"{eq(first)} equivalents" if first is not None else "never"))
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("a", help="folder of row A")
+    ap.add_argument("b", help="folder of row B")
+    ap.add_argument("--pixels", type=int, default=512 * 512, help="pixels of the image (default 512 x 512)")
+    ap.add_argument("--batch", type=int, default=4096, help="pixels per step (default 4096; 0: the whole image)")
+    ap.add_argument("--at", default="", help="comma-separated PSNR values (dB) at which to report A's first arrival")
+    args = ap.parse_args()
+    try:
+        thresholds = [float(t) for t in args.at.split(",") if t.strip()]
+    except ValueError:
+        sys.exit(f"error: --at {args.at!r}: expected comma-separated numbers in dB, e.g. 39.05,47")
+    (sa, a), (sb, b) = load(args.a), load(args.b)
+    per_equivalent = args.pixels / (args.batch or args.pixels)
+    print(f"A {args.a}: peak {sa['peak_psnr']:.2f} dB at {sa['peak_iteration']}")
+    print(f"B {args.b}: peak {sb['peak_psnr']:.2f} dB at {sb['peak_iteration']}")
+    print(f"A - B: {round(sa['peak_psnr'], 2) - round(sb['peak_psnr'], 2):+.2f} dB")
+    print("\n".join(compare(a, b, per_equivalent, thresholds)))
+
+
+if __name__ == "__main__":
+    main()
