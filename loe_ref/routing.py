@@ -108,6 +108,9 @@ def make_plan(p, alpha, beta, tile, blend, dtype=None, block_rows=BLOCK_ROWS):
         counts = to_host(xp.bincount(idx[:, 0], minlength=n_experts))
         offsets = (0,) + tuple(int(v) for v in counts.cumsum())
         gather = position[order]              # previous working row of each working row
-        routes.append(SortedRoute(order, gather, inverse_permutation(gather), blocks, offsets))
+        if bool((gather == natural).all()):   # the previous layer's order (one expert, same cells)
+            routes.append(SortedRoute(order, None, None, blocks, offsets))
+        else:
+            routes.append(SortedRoute(order, gather, inverse_permutation(gather), blocks, offsets))
         position = inverse_permutation(order)     # working row of each natural index
     return Plan(p, routes, position)
