@@ -41,14 +41,20 @@ def test_memory_estimate_within_a_quarter_of_the_measured_peak():
     assert 0.75 <= ratio <= 1.25, ratio
 
 
-def _table(capsys, monkeypatch, out, *argv):
-    """Run scripts/reproduce.py's main, on a 16 x 16 camera unless argv names --out; (code, stdout, stderr)."""
+def _script(name):
+    """The module of scripts/<name>.py (scripts are not a package)."""
     import importlib.util
-    import sys
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "reproduce.py")
-    spec = importlib.util.spec_from_file_location("reproduce_script", path)
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"{name}_script", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def _table(capsys, monkeypatch, out, *argv):
+    """Run scripts/reproduce.py's main, on a 16 x 16 camera unless argv names --out; (code, stdout, stderr)."""
+    import sys
+    module = _script("reproduce")
     monkeypatch.setattr(sys, "argv", ["reproduce.py", *argv] if "--out" in argv else
                         ["reproduce.py", "--size", "16", "--iters", "6", "--eval-every", "3", "--batch", "64",
                          "--out", str(out), *argv])
@@ -113,11 +119,7 @@ def test_the_default_command_is_the_protocol_of_the_committed_512_table(tmp_path
 
 
 def test_compare_rows_counts_the_evaluations_where_a_leads():
-    import importlib.util
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "compare_rows.py")
-    spec = importlib.util.spec_from_file_location("compare_rows", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script("compare_rows")
     a = {64: 30.0, 128: 31.0, 192: 33.0, 256: 35.0}
     b = {64: 31.0, 128: 31.0, 192: 32.0, 256: 34.0, 320: 36.0}
     lines = module.compare(a, b, per_equivalent=64, thresholds=(33.0, 40.0))
