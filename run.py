@@ -13,7 +13,8 @@ from loe_ref.data import BUNDLED, ImageError
 from loe_ref.grids import ARRANGEMENTS
 from loe_ref.network import INITS, Config
 from loe_ref.progress import Progress
-from loe_ref.train import DTYPES, SAMPLERS, SCHEDULES, TrainingError, Trainer, TrainOptions, prepare_image, render
+from loe_ref.train import (DTYPES, SAMPLERS, SCHEDULES, TrainingError, Trainer, TrainOptions, load_resumable,
+                           prepare_image, render)
 
 MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe")
 MODEL_DEFAULTS = {k: v for k, v in asdict(Config()).items() if k in MODEL_KEYS}
@@ -132,27 +133,29 @@ def main(argv=None):
             return render_only(args)
         cfg, opts, out, image, done = resolve(args)
         trainer = Trainer(cfg, opts, out, image)
-        if args.resume:
-            trainer.resume(args.resume)
-            if done >= opts.iters:
-                print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}); nothing to do. "
-                      f"Give a larger --iters to train on.")
-                return 0
-        here = False                    # resuming the checkpoint of this very folder
-        if args.resume and os.path.isdir(out):
-            here = os.path.samefile(os.path.dirname(os.path.abspath(args.resume)), out)
-        rundir.prepare(out, overwrite=args.overwrite, resuming_here=here)
-        outputs.write_json(os.path.join(out, "config.json"),
-                           {"model": asdict(cfg), "training": asdict(opts),
-                            "learning_rate": opts.learning_rate(cfg), "image_shape": list(image.shape),
-                            "resumed_from": args.resume})
-        progress = Progress(opts.iters, trainer.iteration, args.quiet)
-        with rundir.StopSignals(lambda name: progress.log(
-                f"{name}: stopping after this step (a second signal aborts)")) as signals:
-            completed = trainer.fit(progress, stop=lambda: signals.requested is not None)
-            progress.close()
-            trainer.save_checkpoint()
-            summary = trainer.write_outputs()
+        if args.resume and done >= opts.iters:
+            load_resumable(args.resume, cfg, opts)          # a checkpoint that does not fit is still an error
+            print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}); nothing to do. "
+                  f"Give a larger --iters to train on.")
+            return 0
+        with rundir.FolderLock(out):        # one process per folder; the checkpoint read under the lock
+            if args.resume:
+                trainer.resume(args.resume)
+            here = False                    # resuming the checkpoint of this very folder
+            if args.resume and os.path.isdir(out):
+                here = os.path.samefile(os.path.dirname(os.path.abspath(args.resume)), out)
+            rundir.prepare(out, overwrite=args.overwrite, resuming_here=here)
+            outputs.write_json(os.path.join(out, "config.json"),
+                               {"model": asdict(cfg), "training": asdict(opts),
+                                "learning_rate": opts.learning_rate(cfg), "image_shape": list(image.shape),
+                                "resumed_from": args.resume})
+            progress = Progress(opts.iters, trainer.iteration, args.quiet)
+            with rundir.StopSignals(lambda name: progress.log(
+                    f"{name}: stopping after this step (a second signal aborts)")) as signals:
+                completed = trainer.fit(progress, stop=lambda: signals.requested is not None)
+                progress.close()
+                trainer.save_checkpoint()
+                summary = trainer.write_outputs()
     except (ValueError, BackendError, ImageError, TrainingError, OSError) as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2

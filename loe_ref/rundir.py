@@ -1,7 +1,8 @@
 """One run per folder, interruptions that keep the last good state, memory refused up front.
 
 docs/method.md, section 7. A run folder holds the files of exactly one run: a folder
-that holds another run is refused unless ``overwrite`` removes that run's files first.
+that holds another run is refused unless ``overwrite`` removes that run's files first,
+and a folder that another process is training in is refused while that process lives.
 Signals that end a run (Ctrl-C, SIGTERM, SIGHUP) only ask the training loop to stop after
 its step, so the checkpoint and summary always describe one whole step. The memory a
 step and an evaluation need is estimated from the configuration before anything large
@@ -11,6 +12,11 @@ import glob
 import os
 import signal
 import threading
+
+try:
+    import fcntl
+except ImportError:                  # not POSIX: folders are not locked
+    fcntl = None
 
 import numpy as np
 
@@ -41,6 +47,48 @@ def prepare(out, overwrite=False, resuming_here=False):
     os.makedirs(out, exist_ok=True)
     for tmp in glob.glob(os.path.join(glob.escape(out), ".tmp-*")):
         os.remove(tmp)
+
+
+#: The lock file of a folder in use (it holds the pid of the process using the folder).
+LOCK_FILE = ".lock"
+
+
+class FolderLock:
+    """Within the block, this process alone trains in folder ``out``; another is refused.
+
+    An advisory lock (``flock``) on ``out/.lock``, made with the folder when it is missing.
+    The system releases it when the process ends, however it ends, so a lock never
+    outlives its run and a killed run leaves nothing to clean up. Without ``fcntl`` (not
+    POSIX) the block runs unlocked.
+    """
+
+    def __init__(self, out):
+        self.out, self.handle = out, None
+
+    def __enter__(self):
+        if fcntl is None:
+            return self
+        os.makedirs(self.out, exist_ok=True)
+        handle = open(os.path.join(self.out, LOCK_FILE), "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            pid = handle.read().strip()
+            handle.close()
+            raise RunDirError(f"output folder {self.out!r} is in use by another process"
+                              f"{f' (pid {pid})' if pid else ''}; wait for it to end, or choose another --out")
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def __exit__(self, *exc):
+        if self.handle is not None:
+            self.handle.close()                   # closing releases the lock
+            self.handle = None
 
 
 class StopSignals:

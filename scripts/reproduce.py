@@ -26,7 +26,7 @@ from loe_ref.checkpoint import CheckpointError           # noqa: E402
 from loe_ref.network import Config                      # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 from loe_ref.progress import Progress                 # noqa: E402
-from loe_ref.rundir import StopSignals                # noqa: E402
+from loe_ref.rundir import FolderLock, RunDirError, StopSignals   # noqa: E402
 from loe_ref.train import Trainer, TrainOptions, load_resumable   # noqa: E402
 
 # The 512 x 512 table's protocol, the defaults of the options of the same names.
@@ -86,8 +86,8 @@ def train_row(out, cfg, opts, label):
     A row already finished there (summary.json at the same iteration count, and a
     checkpoint of the same configuration and options) is reused.
     Returns (summary, history). Ctrl-C, SIGTERM or SIGHUP save a checkpoint and exit with
-    128 + the signal's number; a checkpoint of another configuration or recipe exits with
-    a one-line error.
+    128 + the signal's number; a checkpoint of another configuration or recipe, or a
+    folder another process is training in, exits with a one-line error.
     """
     summary_path, ckpt = os.path.join(out, "summary.json"), os.path.join(out, "checkpoint.npz")
     try:
@@ -95,11 +95,18 @@ def train_row(out, cfg, opts, label):
             load_resumable(ckpt, cfg, opts)                 # trained as asked, or an error
             return json.load(open(summary_path)), json.load(open(os.path.join(out, "history.json")))
         trainer = Trainer(cfg, opts, out)
-        if os.path.exists(ckpt):
-            trainer.resume(ckpt)
-    except CheckpointError as err:                          # trained differently, or damaged
+        with FolderLock(out):                # one process per row; the checkpoint read under the lock
+            if os.path.exists(ckpt):
+                trainer.resume(ckpt)
+            return fit_row(trainer, label)
+    except (CheckpointError, RunDirError) as err:          # trained differently, damaged, in use
         sys.exit(f"error: {err}")
-    print(f"== {label}: {opts.iters} iterations, lr {opts.learning_rate(cfg):g}, from {trainer.iteration}",
+
+
+def fit_row(trainer, label):
+    """Train ``trainer`` to its end and write the row's outputs: (summary, history)."""
+    out, opts = trainer.out_dir, trainer.opts
+    print(f"== {label}: {opts.iters} iterations, lr {opts.learning_rate(trainer.cfg):g}, from {trainer.iteration}",
           flush=True)
     with StopSignals() as signals:              # Ctrl-C, SIGTERM, SIGHUP: checkpoint, then stop
         done = trainer.fit(Progress(opts.iters, trainer.iteration, quiet=True),
@@ -111,7 +118,7 @@ def train_row(out, cfg, opts, label):
         sys.exit(signals.exit_code)
     summary = trainer.write_outputs()
     summary["cpu"] = cpu_name()
-    write_json(summary_path, summary)
+    write_json(os.path.join(out, "summary.json"), summary)
     write_json(os.path.join(out, "history.json"), trainer.history)
     return summary, trainer.history
 

@@ -127,3 +127,13 @@ def test_compare_rows_counts_the_evaluations_where_a_leads():
                      "A not ahead at 2: first at 1, last at 2 equivalents",
                      "A first at 33 dB or more: 3 equivalents",
                      "A first at 40 dB or more: never"]
+
+
+def test_table_refuses_a_row_another_process_is_training(tmp_path, capsys, monkeypatch):
+    from loe_ref.rundir import FolderLock, fcntl
+    if fcntl is None:
+        pytest.skip("folder locks need POSIX fcntl")
+    with FolderLock(str(tmp_path / "fine_to_coarse_sine")):
+        code, out, err = _table(capsys, monkeypatch, tmp_path, "--rows", "3")
+    assert code == 1 and "== " not in out and "is in use by another process" in err
+    assert os.listdir(tmp_path / "fine_to_coarse_sine") == [".lock"]

@@ -18,8 +18,9 @@ from tests.test_cli import ROOT, SMALL, _run
 
 
 def _snapshot(folder):
+    """Every file of the run in ``folder`` with its time and bytes (not the lock, which names the last user)."""
     return {f: (os.path.getmtime(os.path.join(folder, f)), open(os.path.join(folder, f), "rb").read())
-            for f in sorted(os.listdir(folder))}
+            for f in sorted(os.listdir(folder)) if f != rundir.LOCK_FILE}
 
 
 def _train(capsys, out, *extra):
@@ -248,3 +249,36 @@ def test_a_scheduled_run_resumes_only_to_its_own_length(tmp_path, capsys, schedu
     assert _run(capsys, *SMALL, "--schedule", schedule, "--iters", "4", "--out", str(out))[0] == 0
     code, _, err = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", "8")
     assert code == 2 and f"{schedule} schedule, which depends on the run's length" in err
+
+
+@pytest.mark.skipif(rundir.fcntl is None, reason="folder locks need POSIX fcntl")
+def test_a_folder_in_use_by_another_process_is_refused_until_it_ends(tmp_path, capsys):
+    """Two processes never train in one folder; a killed holder leaves no stale lock."""
+    out = tmp_path / "run"
+    assert _train(capsys, out)[0] == 0
+    before = _snapshot(out)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from loe_ref.rundir import FolderLock\n"
+        f"with FolderLock({str(out)!r}):\n    print('held', flush=True); time.sleep(60)")],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code, _, err = _train(capsys, out, "--resume", str(out / "checkpoint.npz"), "--iters", "6")
+        assert code == 2 and err.count("\n") == 1
+        assert f"is in use by another process (pid {holder.pid})" in err
+        assert _snapshot(out) == before                      # the holder's run is untouched
+    finally:
+        holder.kill()
+        holder.wait()
+    code, _, err = _train(capsys, out, "--resume", str(out / "checkpoint.npz"), "--iters", "6")
+    assert code == 0, err
+
+
+@pytest.mark.skipif(rundir.fcntl is None, reason="folder locks need POSIX fcntl")
+def test_the_lock_is_per_holder_and_released_on_exit(tmp_path):
+    with rundir.FolderLock(str(tmp_path / "new")):
+        assert (tmp_path / "new" / rundir.LOCK_FILE).read_text().strip() == str(os.getpid())
+        with pytest.raises(rundir.RunDirError, match=f"in use by another process \\(pid {os.getpid()}\\)"):
+            rundir.FolderLock(str(tmp_path / "new")).__enter__()
+    with rundir.FolderLock(str(tmp_path / "new")):
+        pass
