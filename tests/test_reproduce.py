@@ -1,7 +1,8 @@
 """Table I's orderings, in miniature: camera at 128 x 128 under the 512 x 512 table's recipe.
 
 The 512 x 512 table (docs/results.md) supports fine_to_coarse above quadtree for both
-activations; it does not support sine above leaky ReLU, so that is not asserted.
+activations with the default initialisation (the paper's rows; with SIREN's it turns); it
+does not support sine above leaky ReLU, so that is not asserted.
 """
 import os
 
