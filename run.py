@@ -133,11 +133,12 @@ def main(argv=None):
             return render_only(args)
         cfg, opts, out, image, done = resolve(args)
         trainer = Trainer(cfg, opts, out, image)
-        if args.resume and done >= opts.iters:
-            load_resumable(args.resume, cfg, opts)          # a checkpoint that does not fit is still an error
-            print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}); nothing to do. "
-                  f"Give a larger --iters to train on.")
-            return 0
+        if args.resume:
+            load_resumable(args.resume, cfg, opts)          # one that does not fit fails before --out is made
+            if done >= opts.iters:
+                print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}); nothing to do. "
+                      f"Give a larger --iters to train on.")
+                return 0
         with rundir.FolderLock(out):        # one process per folder; the checkpoint read under the lock
             if args.resume:
                 trainer.resume(args.resume)

@@ -103,6 +103,8 @@ def test_checkpoint_from_a_different_configuration(tmp_path, capsys):
            match="grid: 'fine_to_coarse' in the checkpoint, 'quadtree' now")
     _fails(capsys, tmp_path, "--resume", str(out / "checkpoint.npz"), "--lr", "0.5",
            match="lr: 0.01 in the checkpoint, 0.5 now")
+    _fails(capsys, tmp_path, "--resume", str(out / "checkpoint.npz"), "--lr", "0.5", "--iters", "3",
+           match="lr: 0.01 in the checkpoint, 0.5 now")      # with steps left to train, too
     code, _, _ = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--lr", "0.01", "--iters", "2")
     assert code == 0                     # the default rate, now given explicitly, is the same run
 
