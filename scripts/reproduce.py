@@ -74,10 +74,16 @@ def numbers(text, count, option):
     return [int(t) - 1 for t in items]
 
 
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def finished(out, iters):
-    """True when folder ``out`` holds a row trained to ``iters`` iterations."""
+    """The summary of the row trained to ``iters`` iterations in folder ``out``, else None."""
     path = os.path.join(out, "summary.json")
-    return os.path.exists(path) and json.load(open(path))["iterations"] == iters
+    summary = read_json(path) if os.path.exists(path) else None
+    return summary if summary and summary["iterations"] == iters else None
 
 
 def train_row(out, cfg, opts, label):
@@ -89,11 +95,12 @@ def train_row(out, cfg, opts, label):
     128 + the signal's number; a checkpoint of another configuration or recipe, or a
     folder another process is training in, exits with a one-line error.
     """
-    summary_path, ckpt = os.path.join(out, "summary.json"), os.path.join(out, "checkpoint.npz")
+    ckpt = os.path.join(out, "checkpoint.npz")
     try:
-        if finished(out, opts.iters):
+        summary = finished(out, opts.iters)
+        if summary:
             load_resumable(ckpt, cfg, opts)                 # trained as asked, or an error
-            return json.load(open(summary_path)), json.load(open(os.path.join(out, "history.json")))
+            return summary, read_json(os.path.join(out, "history.json"))
         trainer = Trainer(cfg, opts, out)
         with FolderLock(out):                # one process per row; the checkpoint read under the lock
             if os.path.exists(ckpt):
