@@ -4,8 +4,9 @@
 Reads each row's summary.json and history.json (iteration, loss, PSNR, seconds per
 evaluation) and prints, for row A against row B: both peaks and their difference, at how
 many of the evaluations both rows share A was ahead, the first and last equivalents at
-which A was not ahead, and where A first reached each --at PSNR. docs/results.md states
-the table's claims with these figures.
+which A was not ahead, where A first reached each --at PSNR, and each row's best PSNR
+within the shorter row's seconds (equal CPU time, as far as the two runs' machines and
+loads were alike). docs/results.md states the table's claims with these figures.
 
     python scripts/compare_rows.py results/table1_512/quadtree_sine results/table1_512/quadtree_leaky_relu
 """
@@ -16,7 +17,10 @@ import sys
 
 
 def load(folder):
-    """(summary, {iteration: PSNR}) of a finished row, or a one-line exit."""
+    """(summary, history) of a finished row, or a one-line exit.
+
+    history: [iteration, loss, PSNR, seconds since the start of training] per evaluation.
+    """
     try:
         with open(os.path.join(folder, "summary.json")) as fh:
             summary = json.load(fh)
@@ -24,7 +28,12 @@ def load(folder):
             history = json.load(fh)
     except (OSError, ValueError) as err:
         sys.exit(f"error: {folder!r} is not a finished row (summary.json and history.json): {err}")
-    return summary, {int(h[0]): float(h[2]) for h in history}
+    return summary, history
+
+
+def curve(history):
+    """{iteration: PSNR} of a history."""
+    return {int(h[0]): float(h[2]) for h in history}
 
 
 def compare(a, b, per_equivalent, thresholds=()):
@@ -40,6 +49,16 @@ def compare(a, b, per_equivalent, thresholds=()):
     for t in thresholds:
         first = next((it for it in sorted(a) if a[it] >= t), None)
         lines.append(f"A first at {t:g} dB or more: " + (f"{eq(first)} equivalents" if first is not None else "never"))
+    return lines
+
+
+def equal_time(a, b):
+    """Lines giving each history's best PSNR within the shorter history's seconds."""
+    limit = min(a[-1][3], b[-1][3])
+    lines = [f"within {limit:g} s (the shorter row's time):"]
+    for name, history in (("A", a), ("B", b)):
+        it, psnr = max(((h[0], h[2]) for h in history if h[3] <= limit), key=lambda e: e[1])
+        lines.append(f"  {name} best {psnr:.2f} dB, at iteration {it}")
     return lines
 
 
@@ -60,7 +79,7 @@ def main():
     print(f"A {args.a}: peak {sa['peak_psnr']:.2f} dB at {sa['peak_iteration']}")
     print(f"B {args.b}: peak {sb['peak_psnr']:.2f} dB at {sb['peak_iteration']}")
     print(f"A - B: {round(sa['peak_psnr'], 2) - round(sb['peak_psnr'], 2):+.2f} dB")
-    print("\n".join(compare(a, b, per_equivalent, thresholds)))
+    print("\n".join(compare(curve(a), curve(b), per_equivalent, thresholds) + equal_time(a, b)))
 
 
 if __name__ == "__main__":

@@ -130,6 +130,15 @@ def test_compare_rows_counts_the_evaluations_where_a_leads():
                      "A first at 40 dB or more: never"]
 
 
+def test_compare_rows_gives_each_row_its_best_within_the_shorter_time():
+    module = _script("compare_rows")
+    a = [[64, 0.1, 30.0, 10.0], [128, 0.1, 33.0, 20.0], [192, 0.1, 32.0, 30.0], [256, 0.1, 40.0, 40.0]]
+    b = [[64, 0.1, 31.0, 15.0], [128, 0.1, 32.5, 25.0]]
+    assert module.equal_time(a, b) == ["within 25 s (the shorter row's time):",
+                                       "  A best 33.00 dB, at iteration 128",
+                                       "  B best 32.50 dB, at iteration 128"]
+
+
 def test_table_refuses_a_row_another_process_is_training(tmp_path, capsys, monkeypatch):
     from loe_ref.rundir import FolderLock, fcntl
     if fcntl is None:
