@@ -130,6 +130,42 @@ def fit_row(trainer, label):
     return summary, trainer.history
 
 
+def step_seconds(cfg, opts, seconds=15.0):
+    """Mean seconds of one training step of (cfg, opts), evaluations excluded.
+
+    Steps run in a scratch folder for at least ``seconds`` (and three steps) after one
+    untimed step; compare the figures of one process run alone on a quiet machine.
+    """
+    import tempfile
+    import time
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(cfg, opts, tmp)
+        trainer.step(0)
+        it, start = 1, time.perf_counter()
+        while time.perf_counter() - start < seconds or it < 4:
+            trainer.step(it)
+            it += 1
+        return (time.perf_counter() - start) / (it - 1)
+
+
+def time_rows(chosen, args):
+    """Seconds per training step of each chosen row, and relative to the first; written to
+    <out>/step_seconds.json. The equal-time budgets in docs/results.md come from these."""
+    from loe_ref.backend import usable_cpus
+    records = []
+    for i in chosen:
+        name, _, kwargs = ROWS[i]
+        cfg = Config(**kwargs)
+        per_step = step_seconds(cfg, row_options(args, args.siren_lr if cfg.init == "siren" else None))
+        first = records[0]["seconds_per_step"] if records else per_step
+        records.append({"row": name, "batch": args.batch, "seconds_per_step": round(per_step, 5),
+                        "relative": round(per_step / first, 3), "cores": usable_cpus(), "cpu": cpu_name()})
+        print(records[-1], flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    write_json(os.path.join(args.out, "step_seconds.json"), records)
+    return records
+
+
 def row_options(args, lr=None):
     """TrainOptions of a row under the protocol of ``args``; ``lr`` replaces --lr."""
     pixels = args.size * args.size
@@ -169,9 +205,14 @@ def main():
     ap.add_argument("--rows", help="comma-separated row numbers (1-based) to run, in this order; default all "
                                    "(the table also lists every other row already finished in --out; '' trains none)")
     ap.add_argument("--out", help="output folder (default %(default)s)")
+    ap.add_argument("--time-steps", action="store_true",
+                    help="only time training steps of the chosen rows, alone on a quiet machine "
+                         "(writes <out>/step_seconds.json)")
     ap.set_defaults(**PROTOCOL)
     args = ap.parse_args()
     chosen = list(range(len(ROWS))) if args.rows is None else numbers(args.rows, len(ROWS), "--rows")
+    if args.time_steps:
+        return time_rows(chosen, args)
     trained = {i: run_row(ROWS[i][0], ROWS[i][2], args) for i in chosen}   # in the order given
     pixels = args.size * args.size
     records, curves = [], {}
