@@ -21,7 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from reproduce import cpu_name, step_seconds, train_row                  # noqa: E402
+from reproduce import cpu_name, train_row                  # noqa: E402
 from loe_ref import checkpoint                               # noqa: E402
 from loe_ref.network import Config                           # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
@@ -112,12 +112,21 @@ def calibrate(acts, out, seconds=15.0):
     Run on a quiet machine, e.g. ``taskset -c 0 python scripts/recipe.py --calibrate``:
     the study's own seconds were measured beside other work.
     """
+    import tempfile
+    import time
     from loe_ref.backend import usable_cpus
+    from loe_ref.train import Trainer
     records = []
     for act in acts:
         for batch in [0] + sorted({b for b in BATCHES + [65536, 2048] if b}, reverse=True):
-            per_step = step_seconds(Config(grid="fine_to_coarse", act=act), options(dict(BASE, batch=batch), 10 ** 4),
-                                    seconds)
+            with tempfile.TemporaryDirectory() as tmp:
+                tr = Trainer(Config(grid="fine_to_coarse", act=act), options(dict(BASE, batch=batch), 10 ** 4), tmp)
+                tr.step(0)
+                it, start = 1, time.perf_counter()
+                while time.perf_counter() - start < seconds or it < 3:
+                    tr.step(it)
+                    it += 1
+                per_step = (time.perf_counter() - start) / (it - 1)
             rec = {"act": act, "batch": batch, "seconds_per_step": round(per_step, 5),
                    "seconds_per_equivalent": round(per_step * PIXELS / (batch or PIXELS), 3),
                    "cores": usable_cpus(), "cpu": cpu_name()}
