@@ -130,48 +130,6 @@ def fit_row(trainer, label):
     return summary, trainer.history
 
 
-def iteration_seconds(cfg, opts, periods=2):
-    """Seconds per iteration of training (cfg, opts), evaluations included, as a row's
-    ``seconds_per_iteration``.
-
-    One evaluation period (``opts.eval_every`` steps and the evaluation) runs untimed,
-    the next ``periods`` are timed. A run is timed, not bare steps: the evaluations'
-    large arrays change how the allocator serves later steps (on row 1, bare steps of a
-    fresh process measured 1.3-1.8 times slower than a run's iterations).
-    """
-    import dataclasses
-    import io
-    import tempfile
-    import time
-    span = opts.eval_every
-    opts = dataclasses.replace(opts, iters=span * (1 + periods), checkpoint_every=span * (2 + periods))
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(cfg, opts, tmp)
-        progress = Progress(opts.iters, quiet=True, stream=io.StringIO())
-        trainer.fit(progress, stop=lambda: trainer.iteration >= span)
-        start = time.perf_counter()
-        trainer.fit(progress)
-        return (time.perf_counter() - start) / (span * periods)
-
-
-def time_rows(chosen, args):
-    """Seconds per iteration of each chosen row (iteration_seconds), and relative to the
-    first; written to <out>/iteration_seconds.json. docs/results.md's equal-time budgets use them."""
-    from loe_ref.backend import usable_cpus
-    records = []
-    for i in chosen:
-        name, _, kwargs = ROWS[i]
-        cfg = Config(**kwargs)
-        per_it = iteration_seconds(cfg, row_options(args, args.siren_lr if cfg.init == "siren" else None))
-        first = records[0]["seconds_per_iteration"] if records else per_it
-        records.append({"row": name, "batch": args.batch, "seconds_per_iteration": round(per_it, 5),
-                        "relative": round(per_it / first, 3), "cores": usable_cpus(), "cpu": cpu_name()})
-        print(records[-1], flush=True)
-    os.makedirs(args.out, exist_ok=True)
-    write_json(os.path.join(args.out, "iteration_seconds.json"), records)
-    return records
-
-
 def row_options(args, lr=None):
     """TrainOptions of a row under the protocol of ``args``; ``lr`` replaces --lr."""
     pixels = args.size * args.size
@@ -211,14 +169,9 @@ def main():
     ap.add_argument("--rows", help="comma-separated row numbers (1-based) to run, in this order; default all "
                                    "(the table also lists every other row already finished in --out; '' trains none)")
     ap.add_argument("--out", help="output folder (default %(default)s)")
-    ap.add_argument("--time-iterations", action="store_true",
-                    help="only time the chosen rows' iterations, evaluations included, for two "
-                         "evaluation periods each (writes <out>/iteration_seconds.json)")
     ap.set_defaults(**PROTOCOL)
     args = ap.parse_args()
     chosen = list(range(len(ROWS))) if args.rows is None else numbers(args.rows, len(ROWS), "--rows")
-    if args.time_iterations:
-        return time_rows(chosen, args)
     trained = {i: run_row(ROWS[i][0], ROWS[i][2], args) for i in chosen}   # in the order given
     pixels = args.size * args.size
     records, curves = [], {}

@@ -147,22 +147,3 @@ def test_table_refuses_a_row_another_process_is_training(tmp_path, capsys, monke
         code, out, err = _table(capsys, monkeypatch, tmp_path, "--rows", "3")
     assert code == 1 and "== " not in out and "is in use by another process" in err
     assert os.listdir(tmp_path / "fine_to_coarse_sine") == [".lock"]
-
-
-def test_time_iterations_writes_each_rows_iteration_seconds_relative_to_the_first(tmp_path, capsys, monkeypatch):
-    import json
-    import sys
-    module = _script("reproduce")
-    from loe_ref.network import Config as RowConfig
-    from loe_ref.train import TrainOptions as RowOptions
-    opts = RowOptions(image="camera", size=[16, 16], iters=10, eval_every=5, checkpoint_every=10, batch=64)
-    assert 0 < module.iteration_seconds(RowConfig(layers=2, hidden=8), opts) < 5
-    timed = []
-    monkeypatch.setattr(module, "iteration_seconds", lambda cfg, opts: timed.append(opts.lr) or 0.02 * cfg.tile)
-    monkeypatch.setattr(sys, "argv", ["reproduce.py", "--time-iterations", "--rows", "6,10", "--out", str(tmp_path)])
-    module.main()
-    records = json.load(open(tmp_path / "iteration_seconds.json"))
-    assert [(r["row"], r["seconds_per_iteration"], r["relative"]) for r in records] == \
-        [("quadtree sine siren-init", 0.04, 1.0), ("SIREN 128 hidden", 0.02, 0.5)]
-    assert timed == [1e-4, 1e-4] and os.listdir(tmp_path) == ["iteration_seconds.json"]
-    assert "SIREN 128 hidden" in capsys.readouterr().out
