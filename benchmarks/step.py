@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
-"""Time one full-batch training step (forward, backward, Adam) of the paper's model.
+"""A training step of the paper's model against the floor of its own work, per thread count.
 
-Each configuration runs in its own process, so its peak resident memory is its own.
-For each: median seconds per step, the step's matrix-product FLOPs, the achieved GFLOP/s,
-and that rate as a fraction of NumPy's rate on the same products done as plain
-whole-array GEMMs with preallocated outputs (measured in the same process).
+The step is ``Trainer.step`` at the table's protocol (camera 512 x 512, float32, Adam, a
+batch drawn by the epoch sampler, or every pixel with --batch 0). The floor is what the
+step cannot avoid: its matrix products (three per layer: x W, x^T g, g W^T, with the
+step's shapes, as whole-array GEMMs into preallocated outputs) and the sine and cosine of
+every pre-activation, nothing else, with the rows shared evenly among the same threads.
+Both are timed in one process, in alternating rounds (the machine is noisy), and their
+medians compared. Each thread count runs in its own process; "1" is pinned to one core.
 
-    python benchmarks/step.py                 # 512 x 512 camera, float32, all four
-    python benchmarks/step.py --steps 9 --configs nearest:sine
+    python benchmarks/step.py --batch 4096            # the table's step
+    python benchmarks/step.py --batch 0 --rounds 5    # the full-image step
 """
 import argparse
 import json
 import os
-import resource
+import platform
 import subprocess
 import sys
 import time
@@ -21,116 +24,119 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-CONFIGS = ("nearest:sine", "nearest:leaky_relu", "linear:sine", "linear:leaky_relu")
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
-def step_flops(cfg, P, in_width):
-    """Multiply-add FLOPs of one step's matrix products: 3 GEMMs per layer, K corners each."""
-    corners = 1 if cfg.blend == "nearest" else 2 ** cfg.in_dims
-    widths = [in_width] + [cfg.hidden] * cfg.layers
-    dyn = sum(3 * 2 * P * widths[i] * widths[i + 1] * corners for i in range(cfg.layers))
-    return dyn + 3 * 2 * P * cfg.hidden * cfg.out_channels
+class Floor:
+    """The step's GEMMs and sin/cos on preallocated arrays, rows split among ``threads``."""
+
+    def __init__(self, cfg, P, threads, dtype=np.float32):
+        from loe_ref.encoding import encoded_dims
+        rng = np.random.default_rng(0)
+        widths = [encoded_dims(cfg.in_dims, cfg.pe)] + [cfg.hidden] * cfg.layers + [cfg.out_channels]
+        self.layers = []
+        for ci, co in zip(widths[:-1], widths[1:]):
+            x, g = rng.standard_normal((P, ci)).astype(dtype), rng.standard_normal((P, co)).astype(dtype)
+            W = rng.standard_normal((ci, co)).astype(dtype)
+            self.layers.append((x, g, W, np.empty((P, co), dtype), np.empty((ci, co), dtype),
+                                np.empty((P, ci), dtype)))
+        self.z = [rng.standard_normal((P, cfg.hidden)).astype(dtype) for _ in range(cfg.layers)]
+        self.out = np.empty((P, cfg.hidden), dtype)
+        self.threads = threads
+        self.parts = [(P * k // threads, P * (k + 1) // threads) for k in range(threads)]
+        self.dW = [[np.empty_like(layer[4]) for layer in self.layers] for _ in self.parts]
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(threads)
+
+    def part(self, k):
+        s, t = self.parts[k]
+        for (x, g, W, y, _, dx), dW in zip(self.layers, self.dW[k]):
+            np.matmul(x[s:t], W, out=y[s:t])
+            np.matmul(x[s:t].T, g[s:t], out=dW)
+            np.matmul(g[s:t], W.T, out=dx[s:t])
+        for z in self.z:
+            np.sin(z[s:t], out=self.out[s:t])
+            np.cos(z[s:t], out=self.out[s:t])
+
+    def run(self):
+        if self.threads == 1:
+            self.part(0)
+        else:
+            list(self.pool.map(self.part, range(self.threads)))
 
 
-def gemm_seconds(cfg, P, in_width, dtype, xp, sync, repeats=5):
-    """Median time of the step's products as whole-array GEMMs into preallocated outputs.
-
-    The same shapes as the step: with linear blending a layer's inner size is N Ci.
-    """
-    rng = np.random.default_rng(0)
-    widths = [in_width] + [cfg.hidden] * cfg.layers + [cfg.out_channels]
-    inner = cfg.n_experts if cfg.blend == "linear" else 1
-    total = 0.0
-    for k, (ci, co) in enumerate(zip(widths[:-1], widths[1:])):
-        ci = ci * inner if k < cfg.layers else ci
-        x = xp.asarray(rng.standard_normal((P, ci)).astype(dtype))
-        g = xp.asarray(rng.standard_normal((P, co)).astype(dtype))
-        W = xp.asarray(rng.standard_normal((ci, co)).astype(dtype))
-        y, dW, dx = xp.empty((P, co), dtype), xp.empty((ci, co), dtype), xp.empty((P, ci), dtype)
-        times = []
-        for _ in range(repeats + 1):
-            sync()
-            t0 = time.perf_counter()
-            xp.matmul(x, W, out=y)
-            xp.matmul(x.T, g, out=dW)
-            xp.matmul(g, W.T, out=dx)
-            sync()
-            times.append(time.perf_counter() - t0)
-        times = times[1:]
-        total += float(np.median(times))
-    return total
-
-
-def run_one(spec, size, steps, dtype, device="cpu"):
-    from loe_ref.data import image_target, load_image
-    from loe_ref.grids import pixel_coords
-    from loe_ref.losses import mse_backward, mse_forward
-    from loe_ref.network import Config, backward, forward, init_params, plan_for
-    from loe_ref.optim import Adam
-    from loe_ref.backend import get_xp
-
-    xp = get_xp(device)
-    sync = xp.cuda.Device().synchronize if device == "gpu" else (lambda: None)
-
-    blend, act = spec.split(":")
+def run_one(batch, threads, rounds, steps, blend, act):
+    """Median ms of the step and of the floor, alternating ``rounds`` rounds of ``steps`` each."""
+    from loe_ref.cpu import blas_info
+    from loe_ref.network import Config
+    from loe_ref.train import Trainer, TrainOptions
+    os.environ["LOE_REF_CPUS"] = str(threads)
     cfg = Config(blend=blend, act=act)
-    img = load_image("camera")
-    if img.shape != (size, size):
-        from skimage.transform import resize
-        img = resize(img, (size, size), order=1)
-    target = xp.asarray(image_target(img).astype(dtype))
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    params = {k: xp.asarray(v.astype(dtype)) for k, v in init_params(cfg, 0).items()}
-    plan = plan_for(cfg, xp.asarray(pixel_coords(img.shape)), dtype)
-    opt = Adam(params, lr=1e-4)
-    times = []
-    for i in range(steps + 2):
-        sync()
+    opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6)
+    trainer = Trainer(cfg, opts, out_dir=None)
+    floor = Floor(cfg, batch or trainer.target.shape[0], threads)
+    it = 0
+    for _ in range(3):                                  # warm up both
+        trainer.step(it)
+        it += 1
+        floor.run()
+    step_ms, floor_ms = [], []
+    for _ in range(rounds):
         t0 = time.perf_counter()
-        pred, cache = forward(params, plan, cfg)
-        loss, lc = mse_forward(pred, target)
-        grads = backward(mse_backward(lc), cache, cfg)
-        del cache, pred
-        opt.step(params, grads)
-        sync()
-        times.append(time.perf_counter() - t0)
-        del grads
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    P = target.shape[0]
-    flops = step_flops(cfg, P, 2)
-    ref = gemm_seconds(cfg, P, 2, dtype, xp, sync)
-    med = float(np.median(times[2:]))
-    return {"config": spec, "device": device, "size": size, "dtype": np.dtype(dtype).name, "steps": steps,
-            "median_s": round(med, 4), "min_s": round(min(times[2:]), 4),
-            "gflop": round(flops / 1e9, 2), "gflops_achieved": round(flops / med / 1e9, 1),
-            "gflops_gemm": round(flops / ref / 1e9, 1), "fraction_of_gemm": round(ref / med, 3),
-            "peak_rss_gib": round(peak / 2 ** 20, 3), "rss_before_model_gib": round(base_rss / 2 ** 20, 3)}
+        for _ in range(steps):
+            trainer.step(it)
+            it += 1
+        step_ms.append((time.perf_counter() - t0) / steps * 1e3)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            floor.run()
+        floor_ms.append((time.perf_counter() - t0) / steps * 1e3)
+    step, low = float(np.median(step_ms)), float(np.median(floor_ms))
+    return {"batch": batch, "threads": threads, "config": f"{blend}:{act}", "step_ms": round(step, 3),
+            "floor_ms": round(low, 3), "ratio": round(step / low, 3), "rounds": rounds, "steps": steps,
+            "cpu": cpu_name(), "blas": blas_info()}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--size", type=int, default=512, help="image side (default 512)")
-    ap.add_argument("--steps", type=int, default=7, help="timed steps after 2 warm-up steps (default 7)")
-    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ap.add_argument("--configs", default=",".join(CONFIGS), help="blend:act list (default all four)")
-    ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="cpu (NumPy) or gpu (CuPy)")
-    ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--batch", type=int, default=4096, help="pixels per step, 0 = the whole image (default 4096)")
+    ap.add_argument("--threads", default="", help="thread counts, e.g. 1,2 (default: 1 and every usable core)")
+    ap.add_argument("--rounds", type=int, default=9, help="alternating rounds (default 9)")
+    ap.add_argument("--steps", type=int, default=0, help="steps per round (default 50, 2 with --batch 0)")
+    ap.add_argument("--config", default="nearest:sine", help="blend:act (default nearest:sine, the paper's)")
     ap.add_argument("--json", help="also write the records to this file")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    steps = args.steps or (50 if args.batch else 2)
+    blend, act = args.config.split(":")
     if args.one:
-        print(json.dumps(run_one(args.one, args.size, args.steps, np.dtype(args.dtype), args.device)))
+        print(json.dumps(run_one(args.batch, args.one, args.rounds, steps, blend, act)))
         return
+    from loe_ref.cpu import usable_cpus
+    counts = [int(t) for t in args.threads.split(",")] if args.threads else sorted({1, usable_cpus()})
     records = []
-    print(f"{'config':22s} {'median s':>9s} {'GFLOP':>7s} {'GFLOP/s':>8s} {'GEMM GFLOP/s':>13s} "
-          f"{'fraction':>9s} {'peak GiB':>9s}")
-    for spec in args.configs.split(","):
-        out = subprocess.run([sys.executable, __file__, "--one", spec, "--size", str(args.size),
-                              "--steps", str(args.steps), "--dtype", args.dtype, "--device", args.device],
-                             check=True, capture_output=True, text=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
+    for n in counts:
+        cmd = [sys.executable, __file__, "--one", str(n), "--batch", str(args.batch), "--rounds",
+               str(args.rounds), "--steps", str(steps), "--config", args.config]
+        if n == 1 and hasattr(os, "sched_getaffinity"):
+            cmd = ["taskset", "-c", str(min(os.sched_getaffinity(0)))] + cmd
+        r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         records.append(r)
-        print(f"{spec:22s} {r['median_s']:9.3f} {r['gflop']:7.1f} {r['gflops_achieved']:8.1f} "
-              f"{r['gflops_gemm']:13.1f} {r['fraction_of_gemm']:9.2f} {r['peak_rss_gib']:9.2f}", flush=True)
+        if len(records) == 1:
+            blas = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']}" for b in r["blas"])
+            print(f"{r['cpu']}; BLAS {blas}; batch {args.batch or 'whole image'}, {args.config}, float32")
+            print(f"{'threads':>7s} {'step ms':>9s} {'floor ms':>9s} {'ratio':>6s}")
+        print(f"{n:7d} {r['step_ms']:9.2f} {r['floor_ms']:9.2f} {r['ratio']:6.2f}", flush=True)
     if args.json:
         from loe_ref.outputs import write_json
         write_json(args.json, records)

@@ -11,6 +11,23 @@ from .backend import xp_of
 BLENDS = ("nearest", "linear")
 
 
+def nearest_experts(p, alphas, betas, tile):
+    """(L, P): the expert whose cell holds p in each of L layers with scales alphas, offsets betas.
+
+    j = sum_k (floor(alpha p_k + beta) mod T) T^k (docs/method.md, section 2), for every
+    layer at once (the routing plan needs them all). p (P, d); int16 indices when N < 2^15.
+    """
+    xp = xp_of(p)
+    a = xp.asarray(alphas, dtype=p.dtype)[:, None, None]
+    b = xp.asarray(betas, dtype=p.dtype)[:, None, None]
+    t = xp.floor(a * p + b).astype(xp.int64)              # (L, P, d) cells
+    t %= tile
+    idx = t[:, :, 0].copy()
+    for k in range(1, p.shape[1]):
+        idx += t[:, :, k] * tile ** k
+    return idx.astype(xp.int16) if tile ** p.shape[1] < 2 ** 15 else idx
+
+
 def nearest_forward(p, alpha, beta, tile):
     """Hard selection of the expert whose cell holds p.
 
@@ -18,8 +35,7 @@ def nearest_forward(p, alpha, beta, tile):
     an empty view that keeps only the dtype and backend.
     """
     xp = xp_of(p)
-    t = xp.floor(alpha * p + beta).astype(xp.int64) % tile
-    idx = (t * tile ** xp.arange(p.shape[1], dtype=xp.int64)).sum(axis=1)   # no integer GEMM on GPUs
+    idx = nearest_experts(p, [alpha], [beta], tile)[0].astype(xp.int64)
     return idx[:, None], None, (p[:0], p.shape[0])
 
 

@@ -2,15 +2,24 @@
 
 docs/method.md, section 1 and the paper's Eq. (3); backward passes derived in
 docs/derivations.md, section 2. Shapes: P points, Ci input and Co output channels,
-N experts; expert matrices are stored as W (N, Ci, Co) so that a row x maps to x W[e].
+N experts, K blending corners per point; expert matrices are stored as W (N, Ci, Co) so
+that a row x maps to x W[e]. The dynamic layer comes in two forms, one per blending:
+nearest experts over rows sorted by expert, and blended experts through coefficients.
 """
 from collections import namedtuple
 
 from .backend import xp_of
-from .routing import SortedRoute
 
-#: What ``dynamic_linear_forward`` keeps for its backward pass.
-DynamicLinearCache = namedtuple("DynamicLinearCache", "x W route")
+#: What ``expert_linear_forward`` keeps: x (P, Ci), W (N, Ci, Co), offsets (N + 1 ints).
+ExpertLinearCache = namedtuple("ExpertLinearCache", "x W offsets")
+#: What ``blended_linear_forward`` keeps: x (P, Ci), W (N, Ci, Co), coef (P, N).
+BlendedLinearCache = namedtuple("BlendedLinearCache", "x W coef")
+
+
+def column_sums(a):
+    """sum over the P rows of a (P, C): a GEMV with a ones vector, on CPUs several times
+    faster than ``a.sum(axis=0)`` on these shapes (docs/performance.md)."""
+    return xp_of(a).ones(a.shape[0], dtype=a.dtype) @ a
 
 
 def grouped_matmul(x, W, offsets, out=None):
@@ -39,56 +48,58 @@ def grouped_weight_grad(x, dz, offsets, dW):
             xp.matmul(x[s:t].T, dz[s:t], out=dW[e])
 
 
+def expert_linear_forward(x, W, b, offsets):
+    """h = x W[e(p)] + b with every point's own (nearest) expert: Eq. (3) with one-hot B.
+
+    x (P, Ci) sorted by expert (expert e owns rows offsets[e]:offsets[e+1]), W (N, Ci, Co),
+    b (Co,). One product per expert slice, so no point meets an expert it does not use.
+    Returns out (P, Co), cache ExpertLinearCache.
+    """
+    out = grouped_matmul(x, W, offsets)
+    out += b
+    return out, ExpertLinearCache(x, W, offsets)
+
+
+def expert_linear_backward(dout, cache):
+    """dx = dout W[e]^T per slice (P, Ci), dW[e] = x_e^T dout_e (N, Ci, Co), db = sum_P dout (Co,)."""
+    x, W, offsets = cache
+    dW = xp_of(x).empty_like(W)
+    grouped_weight_grad(x, dout, offsets, dW)
+    return grouped_matmul(dout, W.transpose(0, 2, 1), offsets), dW, column_sums(dout)
+
+
 def expand(x, coef):
     """xb[n] = [coef[n, 0] x[n], ..., coef[n, N-1] x[n]]: (P, N Ci) from x (P, Ci), coef (P, N)."""
     return (coef[:, :, None] * x[:, None, :]).reshape(coef.shape[0], -1)
 
 
-def blended_matmul(x, W, coef):
-    """out[n] = sum_j coef[n, j] x[n] W[j] as one product: expand(x, coef) @ W (N Ci, Co), (P, Co)."""
-    return expand(x, coef) @ W.reshape(-1, W.shape[2])
+def blended_linear_forward(x, W, b, coef):
+    """h = sum_j coef_j(p) x W[j] + b, Eq. (3), as one product of inner size N Ci.
 
-
-def dynamic_linear_forward(x, W, b, route):
-    """h(x, p) = W(p) x + b with W(p) = sum_j B_j(p) W[j], Eq. (3) applied to a batch.
-
-    x (P, Ci) in the layer's working order, W (N, Ci, Co), b (Co,), route: the layer's
-    route. Nearest blending (a SortedRoute): one product per expert slice
-    (``route.offsets``), so no point meets an expert it does not use. Linear blending (a
-    BlendedRoute): the dense coefficients ``route.coef`` (P, N) in one product of inner
-    size N Ci. Returns out (P, Co), cache DynamicLinearCache(x, W, route).
+    x (P, Ci) in natural order, W (N, Ci, Co), b (Co,), coef (P, N): the dense blending
+    coefficients. Returns out (P, Co), cache BlendedLinearCache.
     """
-    if isinstance(route, SortedRoute):
-        out = grouped_matmul(x, W, route.offsets)
-    else:
-        out = blended_matmul(x, W, route.coef)
+    out = expand(x, coef) @ W.reshape(-1, W.shape[2])
     out += b
-    return out, DynamicLinearCache(x, W, route)
+    return out, BlendedLinearCache(x, W, coef)
 
 
-def dynamic_linear_backward(dout, cache, need_weights=False):
-    """Gradients of ``dynamic_linear_forward``.
+def blended_linear_backward(dout, cache, corners=None):
+    """Gradients of ``blended_linear_forward``: dx (P, Ci), dW (N, Ci, Co), db (Co,), dw.
 
-    dout (P, Co). Returns dx (P, Ci), dW (N, Ci, Co), db (Co,) and dw (P, K), the
-    gradient with respect to each blending corner's weight w (linear blending with
-    ``need_weights`` only; None otherwise).
+    dw (P, K) is the gradient with respect to each blending corner's weight, returned when
+    ``corners`` (P, K), the expert of each corner, is given (None otherwise).
     """
-    x, W, route = cache
+    x, W, coef = cache
     xp = xp_of(x)
-    db = xp.ones(dout.shape[0], dtype=dout.dtype) @ dout      # a GEMV, faster than sum(0)
-    if isinstance(route, SortedRoute):
-        dW = xp.empty_like(W)
-        grouped_weight_grad(x, dout, route.offsets, dW)
-        return grouped_matmul(dout, W.transpose(0, 2, 1), route.offsets), dW, db, None
-    coef = route.coef
     dW = (expand(x, coef).T @ dout).reshape(W.shape)
-    dxb = (dout @ W.reshape(-1, W.shape[2]).T).reshape(coef.shape + x.shape[1:])
+    dxb = (dout @ W.reshape(-1, W.shape[2]).T).reshape(coef.shape + x.shape[1:])     # (P, N, Ci)
     dx = (dxb * coef[:, :, None]).sum(axis=1)
     dw = None
-    if need_weights:
-        dcoef = (dxb * x[:, None, :]).sum(axis=2)
-        dw = xp.take_along_axis(dcoef, route.corners, axis=1)
-    return dx, dW, db, dw
+    if corners is not None:
+        dcoef = (dxb * x[:, None, :]).sum(axis=2)                                     # (P, N)
+        dw = xp.take_along_axis(dcoef, corners, axis=1)
+    return dx, dW, column_sums(dout), dw
 
 
 def linear_forward(x, W, b):
@@ -97,6 +108,11 @@ def linear_forward(x, W, b):
 
 
 def linear_backward(dout, cache):
-    """dx = dout W^T (P, Ci), dW = x^T dout (Ci, Co), db = sum_P dout (Co,)."""
+    """dx = dout W^T (P, Ci), dW = x^T dout (Ci, Co), db = sum_P dout (Co,).
+
+    With one output channel dx is an outer product, written as a broadcast product (a
+    GEMM of inner size 1 is several times slower on CPUs).
+    """
     x, W = cache
-    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+    dx = dout * W[:, 0] if W.shape[1] == 1 else dout @ W.T
+    return dx, x.T @ dout, column_sums(dout)

@@ -12,12 +12,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS, activation_backward, activation_forward
-from .backend import map_blocks, to_device, xp_of
+from .backend import xp_of
 from .blending import BLENDS, blend_backward
 from .encoding import encode_backward, encode_forward, encoded_dims
-from .grids import ARRANGEMENTS, arrangement, pixel_coords_at
-from .layers import dynamic_linear_backward, dynamic_linear_forward, linear_backward, linear_forward
-from .routing import BLOCK_ROWS, make_plan
+from .grids import ARRANGEMENTS, arrangement
+from .layers import (blended_linear_backward, blended_linear_forward, expert_linear_backward, expert_linear_forward,
+                     linear_backward, linear_forward)
+from .routing import make_plan
 
 INITS = ("default", "kaiming", "siren")
 
@@ -135,117 +136,68 @@ def count_params(params):
     return int(sum(v.size for v in params.values()))
 
 
-def plan_for(cfg, p, dtype=None, block_rows=BLOCK_ROWS):
+def plan_for(cfg, p, dtype=None):
     """The routing plan of coordinates p (P, d) through the network's grids."""
     if p.ndim != 2 or p.shape[1] != cfg.in_dims:
         raise ValueError(f"coordinates of shape {tuple(p.shape)} do not match in_dims={cfg.in_dims}")
     alpha, beta = cfg.scales()
-    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype, block_rows=block_rows)
+    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype)
 
 
-#: What one row block of a position-dependent layer keeps for the backward pass.
-BlockCache = namedtuple("BlockCache", "linear activation")
+#: What one position-dependent layer keeps for the backward pass.
+LayerCache = namedtuple("LayerCache", "linear activation")
+#: What ``forward`` keeps: the plan, gamma(p)'s cache, a LayerCache per layer, the output layer's.
+NetworkCache = namedtuple("NetworkCache", "plan encoding layers output")
 
 
 def forward(params, plan, cfg):
-    """f(p) for the plan's coordinates. Returns pred (P, C) in natural order, cache.
+    """f(p) for the plan's coordinates, Eq. (2). Returns pred (P, C) in natural order, cache.
 
-    gamma(p) is computed in natural order; layer i gathers its input into its own
-    working order (routing.py) and runs block by block: gather, dynamic linear layer,
-    activation. The cache is (plan, encoding cache, per layer a list of BlockCache,
-    output layer's cache).
+    gamma(p) is computed in natural order; layer i (1-based, ``routes[i - 1]``) gathers
+    its input into its own working order (routing.py), then runs its dynamic linear
+    layer and the activation. The output layer runs in the last layer's order.
     """
     xp = xp_of(params["W_out"])
-    dtype = params["W_out"].dtype
-    h, enc_cache = encode_forward(plan.p.astype(dtype, copy=False), cfg.pe)   # (P, D0), natural order
-    layer_caches = []
-    for i, route in enumerate(plan.routes):
-        W, b, prev = params[f"W{i + 1}"], params[f"b{i + 1}"], h     # prev: layer i-1's working order
-        h = xp.empty((prev.shape[0], W.shape[2]), dtype=dtype)       # (P, H), layer i's working order
-
-        def block(s, t):
-            # rows s:t of layer i's working order, gathered from the previous order
-            x = prev[s:t] if route.gather is None else xp.take(prev, route.gather[s:t], axis=0)
-            z, lin_cache = dynamic_linear_forward(x, W, b, route.part(s, t))
-            _, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope, out=h[s:t])
-            return BlockCache(lin_cache, act_cache)
-
-        layer_caches.append(map_blocks(block, route.blocks))
-    out, out_cache = linear_forward(h, params["W_out"], params["b_out"])   # (P, C), last layer's order
-    return out[plan.unsort], (plan, enc_cache, layer_caches, out_cache)     # back to natural order
+    h, enc_cache = encode_forward(plan.p.astype(params["W_out"].dtype, copy=False), cfg.pe)   # (P, D0)
+    layers = []
+    for i, route in enumerate(plan.routes, start=1):
+        x = h if route.gather is None else xp.take(h, route.gather, axis=0)   # layer i's working order
+        if cfg.blend == "nearest":
+            z, lin_cache = expert_linear_forward(x, params[f"W{i}"], params[f"b{i}"], route.offsets)
+        else:
+            z, lin_cache = blended_linear_forward(x, params[f"W{i}"], params[f"b{i}"], route.coef)
+        h, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)
+        layers.append(LayerCache(lin_cache, act_cache))
+    out, out_cache = linear_forward(h, params["W_out"], params["b_out"])       # (P, C), last layer's order
+    return out[plan.unsort], NetworkCache(plan, enc_cache, layers, out_cache)
 
 
 def backward(dpred, cache, cfg, need_dp=False):
-    """Gradients of every parameter from dpred (P, C) in natural order.
+    """Gradients of every parameter from dpred (P, C) in natural order (docs/derivations.md, 5).
 
-    Layer i's input gradient is written in its own working order; layer i - 1 gathers
-    the rows it needs with ``spread`` of layer i (a gather, never a scatter). Returns a
-    dict with the keys of the parameters; with ``need_dp`` also "p", the gradient with
-    respect to the coordinates (P, d) through the encoding and the blending.
+    Layer i's input gradient comes out in layer i's working order; ``spread`` of layer i
+    gathers it into layer i - 1's order (a gather, never a scatter). Returns a dict with
+    the keys of the parameters; with ``need_dp`` also "p", the gradient with respect to
+    the coordinates (P, d) through the encoding and the blending.
     """
-    plan, enc_cache, layer_caches, out_cache = cache
+    plan = cache.plan
     xp = xp_of(dpred)
     grads = {}
     # dpred (P, C) natural -> the last layer's working order, where the output layer ran
-    dh, grads["W_out"], grads["b_out"] = linear_backward(dpred[plan.routes[-1].order], out_cache)
+    dh, grads["W_out"], grads["b_out"] = linear_backward(dpred[plan.routes[-1].order], cache.output)
     dp = xp.zeros(plan.p.shape, dtype=dpred.dtype) if need_dp else None
-    need_weights = need_dp and cfg.blend == "linear"
-    spread = None                       # dh (P, H) is already in the last layer's order
-    for i in range(cfg.layers - 1, -1, -1):
-        route, caches, dnext = plan.routes[i], layer_caches[i], dh    # dnext: layer i+1's input order
-        in_width = caches[0].linear.W.shape[1]
-        dh = xp.empty((dnext.shape[0], in_width), dtype=dnext.dtype)  # (P, Ci), layer i's working order
-
-        def block(s, t, k):
-            lin_cache, act_cache = caches[k]
-            # rows s:t of layer i's working order, gathered from layer i+1's input order
-            dout = dnext[s:t] if spread is None else xp.take(dnext, spread[s:t], axis=0)
-            dz = activation_backward(cfg.act, dout, act_cache)
-            dx, dW, db, dw = dynamic_linear_backward(dz, lin_cache, need_weights)
-            dh[s:t] = dx
-            return dW, db, dw
-
-        parts = map_blocks(block, [(s, t, k) for k, (s, t) in enumerate(route.blocks)])
-        dW, db = parts[0][0], parts[0][1]
-        for part in parts[1:]:
-            dW += part[0]
-            db += part[1]
-        grads[f"W{i + 1}"], grads[f"b{i + 1}"] = dW, db
-        if need_weights:
-            dw = xp.concatenate([part[2] for part in parts])                # (P, K), layer i's order
-            dp[route.order] += blend_backward(cfg.blend, dw, route.blend_cache)
-        spread = route.spread
+    for i in range(cfg.layers, 0, -1):                 # dh: gradient of layer i's output, its order
+        route, (lin_cache, act_cache) = plan.routes[i - 1], cache.layers[i - 1]
+        dz = activation_backward(cfg.act, dh, act_cache)
+        if cfg.blend == "nearest":
+            dx, grads[f"W{i}"], grads[f"b{i}"] = expert_linear_backward(dz, lin_cache)
+        else:
+            dx, grads[f"W{i}"], grads[f"b{i}"], dw = blended_linear_backward(
+                dz, lin_cache, route.corners if need_dp else None)
+            if need_dp:
+                dp[route.order] += blend_backward(cfg.blend, dw, route.blend_cache)
+        dh = dx if route.spread is None else xp.take(dx, route.spread, axis=0)   # layer i - 1's order
     if need_dp:
-        # dh (P, D0) in the first layer's order -> natural order, where gamma(p) ran
-        dp += encode_backward(dh if spread is None else xp.take(dh, spread, axis=0), enc_cache)
+        dp += encode_backward(dh, cache.encoding)      # dh (P, D0) in natural order, where gamma(p) ran
         grads["p"] = dp
     return grads
-
-
-def predict(params, cfg, p, chunk=65536):
-    """f(p) for coordinates p (P, d), evaluated ``chunk`` points at a time (bounded memory)."""
-    xp = xp_of(params["W_out"])
-    out = xp.empty((p.shape[0], cfg.out_channels), dtype=params["W_out"].dtype)
-    for s, block in _chunks(params, cfg, p.shape[0], chunk, lambda s, t: to_device(p[s:t], xp)):
-        out[s:s + block.shape[0]] = block
-    return out
-
-
-def predict_chunks(params, cfg, shape, chunk=65536):
-    """Yield (start, f(p)) over the pixel grid of ``shape``, ``chunk`` pixels at a time.
-
-    Coordinates are made per chunk, so memory does not grow with the grid.
-    """
-    xp = xp_of(params["W_out"])
-    return _chunks(params, cfg, int(np.prod(shape)), chunk,
-                   lambda s, t: pixel_coords_at(xp.arange(s, t), shape))
-
-
-def _chunks(params, cfg, total, chunk, coords):
-    """Yield (s, f(coords(s, t))) for consecutive ranges s:t of ``chunk`` points.
-
-    Plans are made in the parameters' dtype, so every product runs in it.
-    """
-    dtype = params["W_out"].dtype
-    for s in range(0, total, chunk):
-        yield s, forward(params, plan_for(cfg, coords(s, min(s + chunk, total)), dtype), cfg)[0]

@@ -5,15 +5,12 @@ own "working order", sorted by expert, so that each expert's rows are one contig
 slice and a layer is one matrix product per expert; moving the activations from one
 layer's order to the next is a single gather. With linear blending every point uses
 several experts: the layer keeps natural order and carries the dense coefficients.
-A plan depends only on the coordinates and the grid, so the training loop builds it
-once for a full image.
+A plan depends only on the coordinates and the grid.
 """
 from dataclasses import dataclass
 
 from .backend import to_host, xp_of
-from .blending import blend_forward, dense_coefficients
-
-BLOCK_ROWS = 4096
+from .blending import blend_forward, dense_coefficients, nearest_experts
 
 
 @dataclass
@@ -23,13 +20,12 @@ class Route:
     order: (P,) natural index of each working row. gather: (P,) rows of the previous
     layer's working order (natural order for the first layer) that form this order, or
     None when the two orders are the same; spread: its inverse (the backward pass gathers
-    gradients with it instead of scattering them), or None. blocks: row ranges (s, t)
-    that can be processed independently. Index arrays are int32 (int64 beyond 2^31 points).
+    gradients with it instead of scattering them), or None. Index arrays are int32
+    (int64 beyond 2^31 points).
     """
     order: object
     gather: object
     spread: object
-    blocks: list
 
 
 @dataclass
@@ -40,27 +36,18 @@ class SortedRoute(Route):
     """
     offsets: tuple
 
-    def part(self, s, t):
-        """The route of working rows s:t, for the layer op on that block."""
-        offsets = tuple(min(max(o, s), t) - s for o in self.offsets)
-        gather = None if self.gather is None else self.gather[s:t]
-        return SortedRoute(self.order[s:t], gather, None, [(0, t - s)], offsets)
-
 
 @dataclass
 class BlendedRoute(Route):
-    """Linear blending: natural order; every point mixes several experts.
+    """Linear blending: natural order; every point mixes K = 2^d experts.
 
-    coef: the dense coefficients B (P, N); corners: the expert of each blending corner
-    (P, K); blend_cache: ``linear_forward``'s cache, for the gradient with respect to p.
+    coef: the dense coefficients B (P, N) that the layer multiplies with; corners: the
+    expert of each blending corner (P, K); blend_cache: the blending's cache, for the
+    gradient with respect to p.
     """
     coef: object
     corners: object
     blend_cache: tuple
-
-    def part(self, s, t):
-        """The route of rows s:t, for the layer op on that block."""
-        return BlendedRoute(self.order[s:t], None, None, [(0, t - s)], self.coef[s:t], self.corners[s:t], None)
 
 
 @dataclass
@@ -74,43 +61,52 @@ class Plan:
     unsort: object
 
 
-def inverse_permutation(perm):
-    """inv with inv[perm[i]] = i, shape (P,)."""
+def inverse_permutation(perm, natural=None):
+    """inv with inv[perm[i]] = i, shape (P,); ``natural``: arange(P) in perm's dtype, if at hand."""
     xp = xp_of(perm)
     inv = xp.empty_like(perm)
-    inv[perm] = xp.arange(perm.shape[0], dtype=perm.dtype)
+    inv[perm] = xp.arange(perm.shape[0], dtype=perm.dtype) if natural is None else natural
     return inv
 
 
-def make_plan(p, alpha, beta, tile, blend, dtype=None, block_rows=BLOCK_ROWS):
+def sort_by_expert(idx, n_experts, index_dtype):
+    """(order, offsets): a stable sort of points by expert index idx (P,), and the slice bounds.
+
+    16-bit expert indices are sorted by NumPy's radix sort, in O(P).
+    """
+    xp = xp_of(idx)
+    order = xp.argsort(idx, kind="stable").astype(index_dtype)
+    counts = to_host(xp.bincount(idx, minlength=n_experts))
+    return order, (0,) + tuple(int(v) for v in counts.cumsum())
+
+
+def make_plan(p, alpha, beta, tile, blend, dtype=None):
     """Routes for coordinates p (P, d) through layers with scales alpha and offsets beta.
 
-    Blend coefficients are stored in ``dtype`` (default: that of p), the activations'
-    dtype. On NumPy, layers are cut into blocks of ``block_rows`` rows (small enough to
-    stay in cache, many enough to share among cores); on CuPy one block is the fastest.
+    Blend coefficients are stored in ``dtype`` (default: that of p), the activations' dtype.
     """
     xp = xp_of(p)
     P = p.shape[0]
     n_experts = tile ** p.shape[1]
-    step = block_rows if xp.__name__ == "numpy" else P
-    blocks = [(s, min(s + step, P)) for s in range(0, P, step)]
     index = xp.int32 if P < 2 ** 31 else xp.int64            # halves the plan and its gathers
     natural = xp.arange(P, dtype=index)
+    if blend == "linear":
+        routes = []
+        for a, b in zip(alpha, beta):
+            idx, w, blend_cache = blend_forward(blend, p, float(a), float(b), tile)
+            coef = dense_coefficients(idx, w, n_experts).astype(dtype or p.dtype)
+            routes.append(BlendedRoute(natural, None, None, coef, idx, blend_cache))
+        return Plan(p, routes, natural)
+    if blend != "nearest":
+        blend_forward(blend, p, 1.0, 0.0, tile)                 # the error that names the blends
     position = natural
     routes = []
-    for a, b in zip(alpha, beta):
-        idx, w, blend_cache = blend_forward(blend, p, float(a), float(b), tile)
-        if blend == "linear":
-            coef = dense_coefficients(idx, w, n_experts).astype(dtype or p.dtype)
-            routes.append(BlendedRoute(natural, None, None, blocks, coef, idx, blend_cache))
-            continue
-        order = xp.argsort(idx[:, 0], kind="stable").astype(index)      # natural index of each working row
-        counts = to_host(xp.bincount(idx[:, 0], minlength=n_experts))
-        offsets = (0,) + tuple(int(v) for v in counts.cumsum())
+    for idx in nearest_experts(p, alpha, beta, tile):         # (P,) experts of one layer
+        order, offsets = sort_by_expert(idx, n_experts, index)
         gather = position[order]              # previous working row of each working row
         if bool((gather == natural).all()):   # the previous layer's order (one expert, same cells)
-            routes.append(SortedRoute(order, None, None, blocks, offsets))
+            routes.append(SortedRoute(order, None, None, offsets))
         else:
-            routes.append(SortedRoute(order, gather, inverse_permutation(gather), blocks, offsets))
-        position = inverse_permutation(order)     # working row of each natural index
+            routes.append(SortedRoute(order, gather, inverse_permutation(gather, natural), offsets))
+        position = inverse_permutation(order, natural)     # working row of each natural index
     return Plan(p, routes, position)

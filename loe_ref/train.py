@@ -11,11 +11,15 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import checkpoint, outputs
-from .backend import get_xp, single_threaded_blas, to_device, to_host
+from . import shards
+from .backend import get_xp, to_device, to_host
+from .cpu import keep_freed_memory, single_threaded_blas, usable_cpus
 from .data import image_target, load_image, target_image
-from .grids import expert_maps, pixel_coords, pixel_coords_at
-from .losses import mse_backward, mse_forward, psnr, psnr_from_mse, squared_error_sum
-from .network import backward, count_params, forward, init_params, plan_for, predict_chunks
+from .evaluate import GridEvaluator, predict_grid
+from .grids import expert_maps, pixel_coords_at
+from .losses import psnr
+from .network import count_params, init_params
+from .workers import Workers, worker_count
 from .optim import Adam
 from .rundir import check_memory
 
@@ -145,6 +149,7 @@ class Trainer:
         self.xp = get_xp(opts.device)
         if self.xp is np:
             single_threaded_blas()
+            keep_freed_memory()
         self.dtype = np.dtype(opts.dtype)
         self.image = prepare_image(opts) if image is None else image
         y = image_target(self.image)
@@ -158,12 +163,18 @@ class Trainer:
         check_memory(cfg, y.shape[0], opts.batch, opts.chunk, self.dtype)
         self.target = to_device(y.astype(self.dtype), self.xp)
         self.params = {k: to_device(v.astype(self.dtype), self.xp) for k, v in init_params(cfg, opts.seed).items()}
+        self.grid = GridEvaluator(cfg, self.shape, self.xp, self.dtype, opts.chunk)
+        self.workers = None
+        cpus = usable_cpus() if self.xp is np else 1
+        shards_per_step = len(shards.shard_ranges(opts.batch or y.shape[0], self.xp))
+        if worker_count(cpus) > 1 and hasattr(os, "fork") and (shards_per_step > 1 or self.grid.plans):
+            self.workers = Workers(worker_count(cpus), cfg, self.params, max(opts.batch, 1), self.grid,
+                                   self.target if self.grid.plans else None)
+            self.params = self.workers.params
         self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2))
         self._perms = {}
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
-        self.full_plan = None
-        if opts.batch == 0:
-            self.full_plan = plan_for(cfg, to_device(pixel_coords(self.shape), self.xp), self.dtype)
+        self.grid = GridEvaluator(cfg, self.shape, self.xp, self.dtype, opts.chunk)
 
     def resume(self, path):
         """Load parameters, Adam state and history from a checkpoint of the same run."""
@@ -193,39 +204,42 @@ class Trainer:
             self._perms[epoch] = rng.permutation(self.target.shape[0])
         return self._perms[epoch]
 
-    def batch(self, it):
-        """(plan, target) of step ``it``: the whole image, or the step's pixel batch."""
-        if self.full_plan is not None:
-            return self.full_plan, self.target
-        idx = to_device(self.batch_indices(it), self.xp)
-        return plan_for(self.cfg, pixel_coords_at(idx, self.shape), self.dtype), self.target[idx]
-
     def step(self, it):
         """One Adam step; returns the batch loss (a device scalar, not synchronised)."""
-        plan, target = self.batch(it)
-        pred, cache = forward(self.params, plan, self.cfg)
-        loss, loss_cache = mse_forward(pred, target)
-        grads = backward(mse_backward(loss_cache), cache, self.cfg)
-        del cache, pred
+        if self.opts.batch == 0 and self.grid.plans is not None:
+            target = self.target
+            if self.workers is not None:
+                sse, grads = self.workers.sse_and_grads()
+            else:
+                sse, grads = shards.sse_and_grads(self.params, self.cfg, self.grid.coords, target,
+                                                  plans=self.grid.plans)
+        else:
+            idx = self.xp.arange(self.target.shape[0]) if self.opts.batch == 0 else \
+                to_device(self.batch_indices(it), self.xp)
+            target, p = self.target[idx], pixel_coords_at(idx, self.shape, self.dtype)
+            if self.workers is not None and self.opts.batch:
+                sse, grads = self.workers.sse_and_grads(p, target)
+            else:
+                sse, grads = shards.sse_and_grads(self.params, self.cfg, p, target)
         self.opt.step(self.params, grads, self.opts.lr_at(self.cfg, it))
-        return loss
+        return sse / target.size
 
     def predict_image(self):
         """The current reconstruction over the whole image, (P, C) on the device."""
-        if self.full_plan is not None:
-            return forward(self.params, self.full_plan, self.cfg)[0]
-        out = self.xp.empty_like(self.target)
-        for s, pred in predict_chunks(self.params, self.cfg, self.shape, self.opts.chunk):
-            out[s:s + pred.shape[0]] = pred
-        return out
+        if self.workers is not None and self.grid.plans is not None:
+            return self.workers.predict_grid()
+        return self.grid.predict(self.params)
 
     def psnr(self):
-        """PSNR of the current reconstruction, chunk by chunk unless training is full-batch."""
-        if self.full_plan is not None:
-            return psnr(forward(self.params, self.full_plan, self.cfg)[0], self.target)
-        sse = sum(float(squared_error_sum(pred, self.target[s:s + pred.shape[0]]))
-                  for s, pred in predict_chunks(self.params, self.cfg, self.shape, self.opts.chunk))
-        return psnr_from_mse(sse / self.target.size)
+        """PSNR of the current reconstruction."""
+        if self.workers is not None and self.grid.plans is not None:
+            return psnr(self.workers.predict_grid(), self.target)
+        return self.grid.psnr(self.params, self.target)
+
+    def close(self):
+        """End the worker processes, if any (they also end with this process)."""
+        if self.workers is not None:
+            self.workers.close()
 
     def fit(self, progress, stop=None):
         """Train from the current iteration to ``opts.iters``; checkpoints on the way.
@@ -318,7 +332,7 @@ def render(path, size, out_path, device="cpu", chunk=65536):
     xp = get_xp(device)
     dev = {k: to_device(v, xp) for k, v in params.items()}
     pred = np.empty((int(np.prod(size)), cfg.out_channels), dtype=np.float32)
-    for s, block in predict_chunks(dev, cfg, tuple(size), chunk):
+    for s, block in predict_grid(dev, cfg, tuple(size), chunk):
         pred[s:s + block.shape[0]] = to_host(block)
     shape = tuple(size) + ((cfg.out_channels,) if cfg.out_channels > 1 else ())
     outputs.write_png(out_path, target_image(pred, shape))

@@ -27,7 +27,7 @@ def preactivations_min(params, plan, cfg):
     from loe_ref.activations import activation_forward
     from loe_ref.backend import to_host
     from loe_ref.encoding import encode_forward
-    from loe_ref.layers import dynamic_linear_forward
+    from loe_ref.layers import blended_linear_forward, expert_linear_forward
 
     routes = plan.routes
     h, _ = encode_forward(plan.p[routes[0].order], cfg.pe)
@@ -35,7 +35,10 @@ def preactivations_min(params, plan, cfg):
     for i, route in enumerate(routes):
         if i and route.gather is not None:
             h = h[route.gather]
-        z, _ = dynamic_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], route)
+        if cfg.blend == "nearest":
+            z, _ = expert_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], route.offsets)
+        else:
+            z, _ = blended_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], route.coef)
         order = to_host(route.order)
         zmin[order] = np.minimum(zmin[order], np.abs(to_host(z)).min(axis=1))
         h, _ = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)

@@ -3,8 +3,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loe_ref.backend import to_host
-from loe_ref.blending import blend_backward, nearest_forward
-from loe_ref.layers import dynamic_linear_backward, dynamic_linear_forward, linear_backward, linear_forward
+from loe_ref.blending import blend_backward
+from loe_ref.layers import (blended_linear_backward, blended_linear_forward, expert_linear_backward,
+                            expert_linear_forward, linear_backward, linear_forward)
 from loe_ref.routing import make_plan
 from tests import oracle
 from tests.gradcheck import STEP, check_gradients, upstream
@@ -33,23 +34,32 @@ def _plan(xp, p, c):
     return make_plan(xp.asarray(p), [c["alpha"]], [c["beta"]], c["tile"], c["blend"])
 
 
+def dynamic_forward(x, W, b, route, blend):
+    """The layer of the blend: nearest experts over sorted rows, or blended experts."""
+    if blend == "nearest":
+        return expert_linear_forward(x, W, b, route.offsets)
+    return blended_linear_forward(x, W, b, route.coef)
+
+
 @given(case)
 def test_dynamic_linear_backward_matches_finite_differences(xp, c):
     """Gradients for the input, the N experts, the bias and (through the blending) p."""
     rng, p, x, W, b = _setup(c)
     G = upstream(rng, (c["P"], c["co"]))
     route = _plan(xp, p, c).routes[0]
-    out, cache = dynamic_linear_forward(xp.asarray(x), xp.asarray(W), xp.asarray(b), route)
-    dx, dW, db, dw = dynamic_linear_backward(xp.asarray(G), cache, need_weights=True)
+    out, cache = dynamic_forward(xp.asarray(x), xp.asarray(W), xp.asarray(b), route, c["blend"])
     order = to_host(route.order)
     dp = np.zeros_like(p)
-    if c["blend"] == "linear":           # nearest blending has no gradient with respect to p
+    if c["blend"] == "linear":
+        dx, dW, db, dw = blended_linear_backward(xp.asarray(G), cache, route.corners)
         dp[order] = to_host(blend_backward(c["blend"], dw, route.blend_cache))
+    else:                                # nearest blending has no gradient with respect to p
+        dx, dW, db = expert_linear_backward(xp.asarray(G), cache)
 
     def f():
         r = _plan(xp, p, c).routes[0]
         assert (to_host(r.order) == order).all()
-        y, _ = dynamic_linear_forward(xp.asarray(x), xp.asarray(W), xp.asarray(b), r)
+        y, _ = dynamic_forward(xp.asarray(x), xp.asarray(W), xp.asarray(b), r, c["blend"])
         return float((to_host(y) * G).sum())
 
     check_gradients(f, {"x": x, "W": W, "b": b, "p": p},
@@ -61,24 +71,12 @@ def test_dynamic_linear_equals_explicit_blend(xp, c):
     """out[n] = sum_j B_j(p_n) x[n] W_j + b, with x given in the layer's working order."""
     _, p, x, W, b = _setup(c)
     route = _plan(xp, p, c).routes[0]
-    out, _ = dynamic_linear_forward(xp.asarray(x), xp.asarray(W), xp.asarray(b), route)
+    out, _ = dynamic_forward(xp.asarray(x), xp.asarray(W), xp.asarray(b), route, c["blend"])
     pw = p[to_host(route.order)]
     B, _ = oracle.coefficients(pw, c["alpha"], c["beta"], c["tile"], c["blend"])
     expected = np.stack([sum(B[n, j] * (x[n] @ W[j]) for j in range(W.shape[0])) + b
                          for n in range(c["P"])])
     np.testing.assert_allclose(to_host(out), expected, rtol=1e-12, atol=1e-12)
-
-
-@given(case)
-def test_nearest_equals_per_point_loop(xp, c):
-    """Nearest selection: each point multiplied by exactly its own expert."""
-    _, p, x, W, b = _setup({**c, "blend": "nearest"})
-    route = _plan(xp, p, {**c, "blend": "nearest"}).routes[0]
-    out, _ = dynamic_linear_forward(xp.asarray(x), xp.asarray(W), xp.asarray(b), route)
-    pw = p[to_host(route.order)]
-    idx, _, _ = nearest_forward(pw, c["alpha"], c["beta"], c["tile"])
-    for n in range(c["P"]):
-        np.testing.assert_allclose(to_host(out)[n], x[n] @ W[idx[n, 0]] + b, rtol=1e-12, atol=1e-12)
 
 
 @given(st.integers(1, 20), st.integers(1, 5), st.integers(1, 5), st.integers(0, 2 ** 16))

@@ -1,0 +1,200 @@
+"""Worker processes for the CPU: the subtrees of a batch's shards computed in parallel.
+
+docs/method.md, section 5. Python threads could not share this work: a shard makes a few
+hundred NumPy calls, and two threads handing the interpreter lock to each other at every
+call ran 1.2 x faster than one thread instead of 2 x (docs/performance.md, "Two cores").
+So the training loop forks ``count - 1`` processes that share the parameters' memory.
+Each step the parent writes the batch into shared arrays and every process (the parent
+included) sums one subtree of the shard tree (shards.py); the parent adds the subtrees
+along the same tree, so the numbers equal one process's bit for bit. Evaluations over a
+cached pixel grid are split the same way.
+
+Linux/POSIX only (``os.fork``); elsewhere, or with one usable CPU, nothing is forked.
+A worker ignores the signals that stop a run (the parent stops it) and exits when the
+parent's end of its pipe closes, however the parent ends.
+"""
+import ctypes
+import math
+import mmap
+import os
+import signal
+import weakref
+
+import numpy as np
+
+from . import shards
+
+
+#: The parent's ends of every live worker's pipes, closed in each new worker after the fork.
+_PARENT_FDS = set()
+
+
+def _die_with_parent():
+    """Ask Linux to end this worker when its parent ends (prctl PR_SET_PDEATHSIG), if it can."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def shared_array(shape, dtype):
+    """A zeroed array in anonymous shared memory: writes on either side of a fork are seen by both."""
+    dtype = np.dtype(dtype)
+    nbytes = max(int(np.prod(shape)) * dtype.itemsize, 1)
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+
+
+def worker_count(cpus):
+    """Processes worth forking: the largest power of two up to ``cpus`` (the shard tree is binary)."""
+    return 1 << int(math.log2(max(cpus, 1)))
+
+
+class Workers:
+    """The parent and ``count - 1`` forked workers; the parameters live in shared memory.
+
+    ``params``: host arrays, copied into shared memory; ``self.params`` holds the views
+    that the caller must use from now on (updates in place are seen by the workers).
+    ``batch``: the largest batch; ``grid``: an evaluate.GridEvaluator with cached plans,
+    or None; ``grid_target`` (pixels, C): the grid's targets, for full-image steps.
+    """
+
+    def __init__(self, count, cfg, params, batch, grid=None, grid_target=None):
+        self.cfg, self.count, self.grid, self.grid_target = cfg, count, grid, grid_target
+        self.depth = int(math.log2(count))
+        dtype = params["W_out"].dtype
+        self.names = list(params)
+        self.shapes = {k: v.shape for k, v in params.items()}
+        sizes = [v.size for v in params.values()]
+        self.bounds = dict(zip(self.names, zip(np.cumsum([0] + sizes[:-1]), np.cumsum(sizes))))
+        flat = shared_array((sum(sizes),), dtype)
+        self.params = {k: self._view(flat, k) for k in self.names}
+        for k, v in params.items():
+            self.params[k][...] = v
+        self.p = shared_array((batch, cfg.in_dims), dtype)
+        self.target = shared_array((batch, cfg.out_channels), dtype)
+        self.grads = shared_array((count, flat.size), dtype)            # each subtree's sum
+        self.sse = shared_array((count,), dtype)
+        self.pred = None if grid is None or grid.plans is None else \
+            shared_array((grid.coords.shape[0], cfg.out_channels), dtype)
+        self.pipes, self.pids = [], []
+        for rank in range(1, count):
+            parent_end, child_end = os.pipe(), os.pipe()          # (commands to the child), (replies)
+            pid = os.fork()
+            if pid == 0:                                             # the worker
+                os.close(parent_end[1])
+                os.close(child_end[0])
+                for fd in _PARENT_FDS:           # other workers' pipes: their EOF must reach them
+                    os.close(fd)
+                self._serve(rank, parent_end[0], child_end[1])
+            os.close(parent_end[0])
+            os.close(child_end[1])
+            self.pipes.append((child_end[0], parent_end[1]))
+            _PARENT_FDS.update((child_end[0], parent_end[1]))
+            self.pids.append(pid)
+        self._finalizer = weakref.finalize(self, _close, self.pipes, self.pids)
+
+    def _view(self, flat, name):
+        s, t = self.bounds[name]
+        return flat[s:t].reshape(self.shapes[name])
+
+    def _serve(self, rank, commands, replies):
+        """The worker's loop: one command, one byte in reply, until "quit" or the pipe closes."""
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        _die_with_parent()
+        code = 0
+        try:
+            while True:
+                msg = os.read(commands, 64)
+                if not msg or msg == b"quit":
+                    break
+                kind, P = msg.decode().split()
+                try:
+                    self._work(kind, int(P), rank)
+                    os.write(replies, b"0")
+                except Exception:                          # reported to the parent, which raises
+                    os.write(replies, b"1")
+        except OSError:
+            code = 1
+        finally:
+            os._exit(code)
+
+    def _work(self, kind, P, rank):
+        """This process's subtree of the shards of a batch of P points (or of the grid)."""
+        nodes = self._nodes(P)
+        if rank >= len(nodes):
+            return None
+        node = nodes[rank]
+        if kind in ("grads", "grid-grads"):
+            if kind == "grads":
+                sse, grads = shards.sse_and_grads(self.params, self.cfg, self.p[:P], self.target[:P], node=node)
+            else:
+                sse, grads = shards.sse_and_grads(self.params, self.cfg, self.grid.coords, self.grid_target,
+                                                  plans=self.grid.plans, node=node)
+            if rank == 0:
+                return sse, grads
+            self.sse[rank] = sse
+            for k, g in grads.items():
+                self._view(self.grads[rank], k)[...] = g
+        else:
+            shards.predict(self.params, self.cfg, self.grid.coords, plans=self.grid.plans, node=node,
+                           out=self.pred)
+        return None
+
+    def _nodes(self, P):
+        return shards.subtrees(0, len(shards.shard_ranges(P, np)), self.depth)
+
+    def _run(self, kind, P):
+        for _, w in self.pipes:
+            os.write(w, f"{kind} {P}".encode())
+        try:
+            mine = self._work(kind, P, 0)
+        finally:
+            failed = [r for r, _ in self.pipes if os.read(r, 1) != b"0"]
+        if failed:
+            raise RuntimeError(f"{len(failed)} worker process(es) failed in {kind!r}")
+        return mine
+
+    def sse_and_grads(self, p=None, target=None):
+        """shards.sse_and_grads of the batch (of the whole grid when p is None), its subtrees
+        shared among the processes."""
+        if p is None:
+            P = self.grid_target.shape[0]
+            mine = self._run("grid-grads", P)
+        else:
+            P = p.shape[0]
+            self.p[:P], self.target[:P] = p, target
+            mine = self._run("grads", P)
+        nodes = self._nodes(P)
+        known = {nodes[0]: mine}
+        for rank in range(1, len(nodes)):
+            known[nodes[rank]] = (self.sse[rank], {k: self._view(self.grads[rank], k) for k in self.names})
+        return shards.tree_sum(0, len(shards.shard_ranges(P, np)), None, shards.add_sse_grads,
+                               self.depth, known)
+
+    def predict_grid(self):
+        """f over the cached grid (pixels, C), its shards shared among the processes."""
+        self._run("predict", self.grid.coords.shape[0])
+        return self.pred.copy()
+
+    def close(self):
+        """End the workers (closing their pipes) and reap them."""
+        self._finalizer()
+
+
+def _close(pipes, pids):
+    for r, w in pipes:
+        try:
+            os.write(w, b"quit")
+        except OSError:
+            pass
+        os.close(w)
+        os.close(r)
+        _PARENT_FDS.difference_update((r, w))
+    for pid in pids:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    pipes.clear()
+    pids.clear()

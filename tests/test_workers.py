@@ -1,0 +1,64 @@
+import os
+
+import numpy as np
+import pytest
+
+from loe_ref import shards
+from loe_ref.evaluate import GridEvaluator
+from loe_ref.grids import pixel_coords
+from loe_ref.network import Config, init_params
+from loe_ref.workers import Workers, worker_count
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
+
+
+@pytest.mark.parametrize("P", [1, 2049, 4096, 10000])
+@pytest.mark.parametrize("count", [2, 4])
+def test_workers_equal_one_process_bit_for_bit(P, count):
+    """Subtrees of the shard tree summed in other processes give exactly one process's numbers."""
+    cfg = Config(layers=3, hidden=8)
+    rng = np.random.default_rng(P)
+    params = {k: v.astype(np.float32) for k, v in init_params(cfg, 1).items()}
+    p = rng.uniform(0, 1, (P, 2)).astype(np.float32)
+    target = rng.uniform(-1, 1, (P, 1)).astype(np.float32)
+    want_sse, want = shards.sse_and_grads(params, cfg, p, target)
+    workers = Workers(count, cfg, params, 10000)
+    try:
+        for _ in range(2):                  # the same batch twice: nothing left over from the first
+            sse, grads = workers.sse_and_grads(p, target)
+            assert sse == want_sse
+            assert all(np.array_equal(grads[k], want[k]) for k in want)
+    finally:
+        workers.close()
+
+
+def test_workers_predict_the_grid_and_see_parameter_updates():
+    cfg = Config(layers=2, hidden=4)
+    params = init_params(cfg, 0)
+    grid = GridEvaluator(cfg, (70, 90), np, np.float64)
+    workers = Workers(2, cfg, params, 16, grid, np.zeros((70 * 90, 1)))
+    try:
+        np.testing.assert_array_equal(workers.predict_grid(), grid.predict(params))
+        for k in workers.params:
+            workers.params[k] *= 0.5                        # an optimiser's update, in place
+        halved = {k: v * 0.5 for k, v in params.items()}
+        np.testing.assert_array_equal(workers.predict_grid(), grid.predict(halved))
+        sse, grads = workers.sse_and_grads()
+        want_sse, want = shards.sse_and_grads(halved, cfg, grid.coords, np.zeros((70 * 90, 1)), plans=grid.plans)
+        assert sse == want_sse and all(np.array_equal(grads[k], want[k]) for k in want)
+    finally:
+        workers.close()
+
+
+def test_worker_count_is_a_power_of_two():
+    assert [worker_count(n) for n in (1, 2, 3, 4, 7, 8)] == [1, 2, 2, 4, 4, 8]
+
+
+def test_closed_workers_have_exited():
+    cfg = Config(layers=1, hidden=2)
+    workers = Workers(2, cfg, init_params(cfg, 0), 4)
+    pids = list(workers.pids)
+    workers.close()
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
