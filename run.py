@@ -5,7 +5,7 @@ import os
 import sys
 from dataclasses import asdict
 
-from loe_ref import checkpoint, outputs, rundir
+from loe_ref import checkpoint, outputs, recipes, rundir
 from loe_ref.activations import ACTIVATIONS
 from loe_ref.backend import DEVICES, BackendError
 from loe_ref.blending import BLENDS
@@ -57,8 +57,8 @@ def positive_float(text):
 def parser():
     p = argparse.ArgumentParser(
         description="Fit a Levels-of-Experts implicit neural representation to an image "
-                    "(NumPy on the CPU, CuPy on the GPU). Options left out take the value shown, "
-                    "or, with --resume, the checkpoint's.")
+                    "(NumPy on the CPU, CuPy on the GPU). Options left out take the value shown or the "
+                    "recipe's, or, with --resume, the checkpoint's.")
     m = p.add_argument_group("model")
     m.add_argument("--grid", choices=ARRANGEMENTS, help=f"arrangement of the expert grids {default('grid')}")
     m.add_argument("--act", choices=ACTIVATIONS, help=f"activation {default('act')}")
@@ -72,23 +72,32 @@ def parser():
                    help="weight initialisation: default (PyTorch's linear layer, the default), "
                         "kaiming, or siren (with --omega0 30)")
     m.add_argument("--pe", type=non_negative_int, help=f"positional-encoding octaves, 0 = none {default('pe')}")
-    t = p.add_argument_group("training")
+    t = p.add_argument_group("training", "Options left out take the values of --recipe (short: batches of "
+                                          "4096 pixels, lr 8e-3 (1e-4 with --init siren), cosine decay to 1/100, "
+                                          "Adam's beta2 0.99, 100 full-image equivalents, 16 evaluations)")
+    t.add_argument("--recipe", choices=tuple(recipes.RECIPES), default="short",
+                   help="named training recipe: short (the default), table (the 512 x 512 table's "
+                        "protocol, 2000 equivalents, lr 3e-3), full-batch (every pixel each step, 100 "
+                        "iterations at constant lr 1e-2, beta2 0.999)")
+    t.add_argument("--equivalents", type=positive_float,
+                   help="training budget in full-image equivalents (iterations x batch / pixels; "
+                        "replaces --iters; default: the recipe's)")
     t.add_argument("--image", help=f"image file path, or a bundled scikit-image picture: {', '.join(BUNDLED)} "
                                    f"{default('image')}")
     t.add_argument("--size", type=positive_int, nargs=2, metavar=("H", "W"),
                    help="resize the image to H x W before fitting; with --render, the output size")
-    t.add_argument("--iters", type=positive_int, help=f"training iterations {default('iters')}")
-    t.add_argument("--lr", type=positive_float, help="Adam learning rate (default 1e-2; 1e-3 with --init siren)")
-    t.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule {default('schedule')}")
+    t.add_argument("--iters", type=positive_int, help="training iterations (replaces --equivalents)")
+    t.add_argument("--lr", type=positive_float, help="Adam learning rate")
+    t.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
     t.add_argument("--seed", type=non_negative_int, help=f"seed of the initialisation and pixel batches {default('seed')}")
     t.add_argument("--dtype", choices=DTYPES, help=f"floating-point type for training {default('dtype')}")
-    t.add_argument("--batch", type=positive_int, help="pixels per step (default: the whole image)")
+    t.add_argument("--batch", type=non_negative_int, help="pixels per step (0: the whole image)")
     t.add_argument("--sampler", choices=SAMPLERS,
                    help=f"how batches are drawn: epoch = one permutation of the pixels after another, "
                         f"replacement = every batch afresh {default('sampler')}")
-    t.add_argument("--beta2", type=float, help=f"Adam's second-moment decay {default('beta2')}")
-    t.add_argument("--eval-every", type=positive_int, help=f"iterations between PSNR evaluations {default('eval_every')}")
-    t.add_argument("--checkpoint-every", type=positive_int, help=f"iterations between checkpoints {default('checkpoint_every')}")
+    t.add_argument("--beta2", type=float, help="Adam's second-moment decay")
+    t.add_argument("--eval-every", type=positive_int, help="iterations between PSNR evaluations")
+    t.add_argument("--checkpoint-every", type=positive_int, help="iterations between checkpoints")
     t.add_argument("--chunk", type=positive_int, help=f"pixels per evaluation chunk, bounds memory {default('chunk')}")
     t.add_argument("--device", choices=DEVICES, help=f"cpu (NumPy) or gpu (CuPy) {default('device')}")
     o = p.add_argument_group("output")
@@ -103,7 +112,12 @@ def parser():
 
 
 def resolve(args):
-    """Config, TrainOptions, output folder, image and the checkpoint's iteration (0 when new)."""
+    """Config, TrainOptions, output folder, image and the checkpoint's iteration (0 when new).
+
+    A new run takes the options of ``--recipe`` (its budget in full-image equivalents made
+    iterations for this image), a resumed one those of its checkpoint; options given on
+    the command line replace either.
+    """
     model, train, out, done = dict(MODEL_DEFAULTS), dict(TRAIN_DEFAULTS), args.out, 0
     if args.resume:
         saved_cfg, _, _, meta = checkpoint.load(args.resume)
@@ -113,9 +127,20 @@ def resolve(args):
         out = out or os.path.dirname(os.path.abspath(args.resume))
     given = {k: v for k, v in vars(args).items() if v is not None}
     model.update({k: v for k, v in given.items() if k in model})
-    train.update({k: (list(v) if k == "size" else v) for k, v in given.items() if k in train})
+    given_train = {k: (list(v) if k == "size" else v) for k, v in given.items() if k in train}
+    train.update({k: v for k, v in given_train.items() if k in ("image", "size")})
+    image = prepare_image(TrainOptions(image=train["image"], size=train["size"]))
+    pixels = image.shape[0] * image.shape[1]
+    if args.resume:
+        train.update(given_train)
+        if args.equivalents is not None:
+            if args.iters is not None:
+                raise ValueError("give the budget as --iters or as --equivalents, not both")
+            train["iters"] = recipes.iterations(args.equivalents, pixels, train["batch"])
+    else:
+        train.update(recipes.options(args.recipe, pixels, model["init"], equivalents=args.equivalents,
+                                     **given_train))
     opts = TrainOptions(**train)
-    image = prepare_image(opts)
     cfg = Config(in_dims=2, out_channels=1 if image.ndim == 2 else image.shape[2], **model)
     if out is None:
         name = os.path.splitext(os.path.basename(opts.image))[0]
@@ -157,6 +182,7 @@ def main(argv=None):
                 progress.close()
                 trainer.save_checkpoint()
                 summary = trainer.write_outputs()
+                trainer.close()
     except (ValueError, BackendError, ImageError, TrainingError, OSError) as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2

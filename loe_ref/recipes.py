@@ -1,0 +1,60 @@
+"""Training recipes: named sets of options, with budgets counted in full-image equivalents.
+
+A budget of E full-image equivalents is E x pixels / batch iterations (E iterations when
+every step takes the whole image): the unit in which the recipe study, the table and the
+budget study count (docs/results.md). A recipe fixes the batch, the rate and its
+schedule, Adam's beta2, the budget and how often to evaluate; the options a user gives
+replace its values.
+"""
+import math
+
+#: short: the default command's recipe, chosen by measurement (docs/results.md, "The default
+#: command"); table: the protocol of the 512 x 512 table; full-batch: every pixel each step,
+#: the command's behaviour before the short recipe.
+RECIPES = {
+    "short": dict(batch=4096, sampler="epoch", lr=8e-3, siren_lr=1e-4, schedule="cosine", beta2=0.99,
+                  equivalents=100, evaluations=16, checkpoints=4),
+    "table": dict(batch=4096, sampler="epoch", lr=3e-3, siren_lr=1e-4, schedule="cosine", beta2=0.99,
+                  equivalents=2000, evaluations=400, checkpoints=80),
+    "full-batch": dict(batch=0, sampler="epoch", lr=1e-2, siren_lr=1e-3, schedule="constant", beta2=0.999,
+                       equivalents=100, evaluations=10, checkpoints=1),
+}
+
+
+def iterations(equivalents, pixels, batch):
+    """Iterations of a budget of ``equivalents`` full-image equivalents (at least one)."""
+    if not (math.isfinite(equivalents) and equivalents > 0):
+        raise ValueError(f"equivalents={equivalents!r} must be a positive number")
+    return max(1, math.ceil(equivalents * pixels / (batch or pixels)))
+
+
+def equivalents(iters, pixels, batch):
+    """Full-image equivalents of ``iters`` iterations."""
+    return iters * (batch or pixels) / pixels
+
+
+def spacing(iters, count):
+    """Iterations between ``count`` evenly spaced events (evaluations, checkpoints) of a run."""
+    return max(1, iters // max(1, count))
+
+
+def options(name, pixels, init="default", **given):
+    """TrainOptions fields of recipe ``name`` for an image of ``pixels``; ``given`` replace its values.
+
+    ``given`` may hold ``equivalents`` (the budget) or ``iters``, not both.
+    """
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; expected one of {', '.join(RECIPES)}")
+    if given.get("iters") is not None and given.get("equivalents") is not None:
+        raise ValueError("give the budget as iters or as equivalents, not both")
+    r = RECIPES[name]
+    out = {k: r[k] for k in ("batch", "sampler", "schedule", "beta2")}
+    if out["batch"] >= pixels:                 # a small image: every pixel each step
+        out["batch"] = 0
+    out["lr"] = r["siren_lr"] if init == "siren" else r["lr"]
+    out.update({k: v for k, v in given.items() if v is not None and k != "equivalents"})
+    if out.get("iters") is None:
+        out["iters"] = iterations(given.get("equivalents") or r["equivalents"], pixels, out["batch"])
+    out.setdefault("eval_every", spacing(out["iters"], r["evaluations"]))
+    out.setdefault("checkpoint_every", spacing(out["iters"], r["checkpoints"]))
+    return out

@@ -1,0 +1,57 @@
+import pytest
+
+from loe_ref import recipes
+from tests.test_cli import SMALL, _run
+
+
+def test_iterations_of_a_budget():
+    assert recipes.iterations(100, 512 * 512, 4096) == 6400
+    assert recipes.iterations(100, 512 * 512, 0) == 100            # full-image steps
+    assert recipes.iterations(0.01, 100, 3) == 1                   # at least one
+    assert recipes.equivalents(6400, 512 * 512, 4096) == 100
+    with pytest.raises(ValueError, match="equivalents=-1"):
+        recipes.iterations(-1, 10, 2)
+
+
+def test_short_recipe_on_camera():
+    o = recipes.options("short", 512 * 512)
+    assert o == dict(batch=4096, sampler="epoch", schedule="cosine", beta2=0.99, lr=8e-3, iters=6400,
+                     eval_every=400, checkpoint_every=1600)
+    assert recipes.options("short", 512 * 512, "siren")["lr"] == 1e-4
+
+
+def test_given_options_replace_the_recipes():
+    o = recipes.options("short", 512 * 512, batch=8192, equivalents=50, lr=1e-3)
+    assert (o["batch"], o["iters"], o["lr"]) == (8192, 1600, 1e-3)
+    assert recipes.options("table", 512 * 512, iters=7)["iters"] == 7
+    assert recipes.options("short", 100)["batch"] == 0             # a small image: whole-image steps
+    with pytest.raises(ValueError, match="not both"):
+        recipes.options("short", 100, iters=3, equivalents=2)
+    with pytest.raises(ValueError, match="unknown recipe 'long'"):
+        recipes.options("long", 100)
+
+
+def test_full_batch_recipe_is_the_old_default():
+    assert recipes.options("full-batch", 512 * 512) == dict(batch=0, sampler="epoch", schedule="constant",
+                                                            beta2=0.999, lr=1e-2, iters=100, eval_every=10,
+                                                            checkpoint_every=100)
+
+
+def test_default_command_resolves_to_the_short_recipe():
+    import run
+    cfg, opts, out, image, done = run.resolve(run.parser().parse_args([]))
+    assert (cfg.grid, cfg.act, cfg.init, cfg.omega0, cfg.blend, cfg.tile) == ("fine_to_coarse", "sine", "default",
+                                                                               1.0, "nearest", 2)
+    assert (opts.batch, opts.iters, opts.lr, opts.schedule, opts.beta2) == (4096, 6400, 8e-3, "cosine", 0.99)
+    assert image.shape == (512, 512) and done == 0
+
+
+def test_equivalents_option(tmp_path, capsys):
+    code, out, err = _run(capsys, *SMALL, "--recipe", "short", "--batch", "100", "--equivalents", "2",
+                          "--out", str(tmp_path / "a"))
+    assert code == 0
+    import json
+    cfg = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert cfg["training"]["iters"] == 16 and cfg["training"]["batch"] == 100      # 2 x 768 / 100, rounded up
+    code, out, err = _run(capsys, *SMALL, "--iters", "3", "--equivalents", "2", "--out", str(tmp_path / "b"))
+    assert code == 2 and "not both" in err
