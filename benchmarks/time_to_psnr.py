@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Seconds and iterations to 30, 35 and 39.05 dB for the default command's configuration.
+
+The paper's network (fine_to_coarse, sine, nearest, 2 x 2 tiles, default init) on camera
+512 x 512 under the short recipe (loe_ref/recipes.py), trained by ``Trainer.step`` and
+evaluated over the whole image every ``--eval-every`` iterations; the clock runs during
+training steps only, so the seconds are those of training, whatever the evaluations cost.
+The first evaluation at or above each PSNR is reported.
+
+    python benchmarks/time_to_psnr.py
+    python benchmarks/time_to_psnr.py --eval-every 200 --equivalents 100
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.step import cpu_name                # noqa: E402
+from loe_ref import recipes                         # noqa: E402
+from loe_ref.cpu import blas_info, usable_cpus      # noqa: E402
+from loe_ref.network import Config                  # noqa: E402
+from loe_ref.train import Trainer, TrainOptions     # noqa: E402
+
+LEVELS = (30.0, 35.0, 39.05)
+
+
+def crossings(curve):
+    """{level: (iteration, seconds)} of the first evaluation at or above each level."""
+    out = {}
+    for it, seconds, value in curve:
+        for level in LEVELS:
+            if level not in out and value >= level:
+                out[level] = (it, round(seconds, 2))
+    return out
+
+
+def run_loe(equivalents, eval_every):
+    cfg = Config()
+    opts = TrainOptions(**recipes.options("short", 512 * 512, equivalents=equivalents, eval_every=eval_every,
+                                          checkpoint_every=10 ** 9))
+    trainer = Trainer(cfg, opts, out_dir=None)
+    curve, seconds = [], 0.0
+    for it in range(opts.iters):
+        t0 = time.perf_counter()
+        trainer.step(it)
+        seconds += time.perf_counter() - t0
+        if (it + 1) % eval_every == 0 or it + 1 == opts.iters:
+            curve.append((it + 1, seconds, trainer.psnr()))
+    trainer.close()
+    return curve, opts
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--equivalents", type=float, default=recipes.RECIPES["short"]["equivalents"],
+                    help="budget in full-image equivalents (default: the short recipe's)")
+    ap.add_argument("--eval-every", type=int, default=100, help="iterations between evaluations (default 100)")
+    ap.add_argument("--json", help="also write the record to this file")
+    args = ap.parse_args()
+    curve, opts = run_loe(args.equivalents, args.eval_every)
+    blas = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']}" for b in blas_info())
+    print(f"{cpu_name()}, {usable_cpus()} cores; BLAS {blas}")
+    print(f"short recipe: batch {opts.batch}, lr {opts.lr:g}, {opts.schedule}, beta2 {opts.beta2:g}, "
+          f"{opts.iters} iterations ({args.equivalents:g} equivalents); peak {max(v for *_, v in curve):.2f} dB")
+    record = {"cpu": cpu_name(), "cores": usable_cpus(), "blas": blas_info(), "iters": opts.iters,
+              "eval_every": args.eval_every, "loe_ref": {"curve": curve, "first": crossings(curve)}}
+    print(f"{'PSNR':>6s} {'iteration':>10s} {'seconds':>8s}")
+    first = crossings(curve)
+    for level in LEVELS:
+        it, s = first.get(level, ("-", float("nan")))
+        print(f"{level:6.2f} {it!s:>10s} {s:8.1f}")
+    if args.json:
+        from loe_ref.outputs import write_json
+        write_json(args.json, json.loads(json.dumps(record, default=str)))
+
+
+if __name__ == "__main__":
+    main()

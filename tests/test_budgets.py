@@ -1,0 +1,41 @@
+"""scripts/budgets.py and benchmarks/time_to_psnr.py: the budget study's records and crossings."""
+import json
+
+from tests.test_reproduce import _script
+
+
+def test_each_budget_has_its_own_schedule_and_dense_evaluations():
+    budgets = _script("budgets")
+    short, long = budgets.run_options(50, 0), budgets.run_options(600, 1)
+    assert (short.iters, short.eval_every, short.schedule, short.batch) == (3200, 64, "cosine", 4096)
+    assert (long.iters, long.eval_every, long.seed) == (38400, 160, 1)
+
+
+def test_first_iteration_at_a_level():
+    budgets = _script("budgets")
+    history = [[64, 0.1, 29.0, 1.0], [128, 0.1, 30.5, 2.0], [192, 0.1, 29.9, 3.0], [256, 0.1, 35.0, 4.0]]
+    assert [budgets.first_at(history, lv) for lv in (30.0, 35.0, 39.05)] == [128, 256, None]
+
+
+def test_report_tabulates_only_runs_of_the_asked_length(tmp_path, capsys):
+    budgets = _script("budgets")
+    run = tmp_path / "E50_seed0" / "fine_to_coarse_sine"
+    run.mkdir(parents=True)
+    (run / "summary.json").write_text(json.dumps({"iterations": 3200, "peak_psnr": 36.5, "peak_iteration": 3200,
+                                                  "seconds": 80.0, "cpu": "x"}))
+    (run / "history.json").write_text(json.dumps([[64, 0.1, 31.0, 1.0], [3200, 0.1, 36.5, 80.0]]))
+    stale = tmp_path / "E50_seed0" / "fine_to_coarse_leaky_relu"
+    stale.mkdir()
+    (stale / "summary.json").write_text(json.dumps({"iterations": 100}))
+    budgets.report(str(tmp_path), [50.0], [0], [0, 2])
+    records = json.loads((tmp_path / "budgets.json").read_text())
+    assert len(records) == 1 and records[0]["row"] == "fine_to_coarse sine"
+    assert records[0]["first_iteration"] == {"30": 64, "35": 3200, "39.05": None}
+    assert "| 50 | 0 | fine_to_coarse | sine | 36.50 | 64 / 3200 / - |" in (tmp_path / "budgets.md").read_text()
+
+
+def test_time_to_psnr_crossings():
+    import importlib
+    module = importlib.import_module("benchmarks.time_to_psnr")
+    curve = [(100, 1.0, 29.0), (200, 2.0, 31.0), (300, 3.0, 36.0), (400, 4.0, 35.5)]
+    assert module.crossings(curve) == {30.0: (200, 2.0), 35.0: (300, 3.0)}
