@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A training step of the paper's model against the floor of its own work, per thread count.
+"""A training step of the paper's model against the floor of its own work, per core count.
 
 The step is ``Trainer.step`` at the table's protocol (camera 512 x 512, float32, Adam, a
 batch drawn by the epoch sampler, or every pixel with --batch 0). The floor is what the
@@ -7,7 +7,9 @@ step cannot avoid: its matrix products (three per layer: x W, x^T g, g W^T, with
 step's shapes, as whole-array GEMMs into preallocated outputs) and the sine and cosine of
 every pre-activation, nothing else, with the rows shared evenly among the same threads.
 Both are timed in one process, in alternating rounds (the machine is noisy), and their
-medians compared. Each thread count runs in its own process; "1" is pinned to one core.
+medians compared. Each core count n runs in its own process: the step uses n processes
+(loe_ref/workers.py), the floor n threads (its work holds no interpreter lock); "1" is
+pinned to one core.
 
     python benchmarks/step.py --batch 4096            # the table's step
     python benchmarks/step.py --batch 0 --rounds 5    # the full-image step
@@ -39,34 +41,36 @@ def cpu_name():
 class Floor:
     """The step's GEMMs and sin/cos on preallocated arrays, rows split among ``threads``."""
 
-    def __init__(self, cfg, P, threads, dtype=np.float32):
+    def __init__(self, cfg, P, threads, dtype=np.float32, xp=np):
         from loe_ref.encoding import encoded_dims
         rng = np.random.default_rng(0)
+        self.xp = xp
         widths = [encoded_dims(cfg.in_dims, cfg.pe)] + [cfg.hidden] * cfg.layers + [cfg.out_channels]
         self.layers = []
         for ci, co in zip(widths[:-1], widths[1:]):
             x, g = rng.standard_normal((P, ci)).astype(dtype), rng.standard_normal((P, co)).astype(dtype)
             W = rng.standard_normal((ci, co)).astype(dtype)
-            self.layers.append((x, g, W, np.empty((P, co), dtype), np.empty((ci, co), dtype),
-                                np.empty((P, ci), dtype)))
-        self.z = [rng.standard_normal((P, cfg.hidden)).astype(dtype) for _ in range(cfg.layers)]
-        self.out = np.empty((P, cfg.hidden), dtype)
+            self.layers.append(tuple(xp.asarray(a) for a in (x, g, W)) + (
+                xp.empty((P, co), dtype), xp.empty((ci, co), dtype), xp.empty((P, ci), dtype)))
+        self.z = [xp.asarray(rng.standard_normal((P, cfg.hidden)).astype(dtype)) for _ in range(cfg.layers)]
+        self.out = xp.empty((P, cfg.hidden), dtype)
         self.threads = threads
         self.parts = [(P * k // threads, P * (k + 1) // threads) for k in range(threads)]
-        self.dW = [[np.empty_like(layer[4]) for layer in self.layers] for _ in self.parts]
+        self.dW = [[xp.empty_like(layer[4]) for layer in self.layers] for _ in self.parts]
         if threads > 1:
             from concurrent.futures import ThreadPoolExecutor
             self.pool = ThreadPoolExecutor(threads)
 
     def part(self, k):
         s, t = self.parts[k]
+        xp = self.xp
         for (x, g, W, y, _, dx), dW in zip(self.layers, self.dW[k]):
-            np.matmul(x[s:t], W, out=y[s:t])
-            np.matmul(x[s:t].T, g[s:t], out=dW)
-            np.matmul(g[s:t], W.T, out=dx[s:t])
+            xp.matmul(x[s:t], W, out=y[s:t])
+            xp.matmul(x[s:t].T, g[s:t], out=dW)
+            xp.matmul(g[s:t], W.T, out=dx[s:t])
         for z in self.z:
-            np.sin(z[s:t], out=self.out[s:t])
-            np.cos(z[s:t], out=self.out[s:t])
+            xp.sin(z[s:t], out=self.out[s:t])
+            xp.cos(z[s:t], out=self.out[s:t])
 
     def run(self):
         if self.threads == 1:
@@ -75,16 +79,17 @@ class Floor:
             list(self.pool.map(self.part, range(self.threads)))
 
 
-def run_one(batch, threads, rounds, steps, blend, act):
+def run_one(batch, threads, rounds, steps, blend, act, device="cpu"):
     """Median ms of the step and of the floor, alternating ``rounds`` rounds of ``steps`` each."""
     from loe_ref.cpu import blas_info
     from loe_ref.network import Config
     from loe_ref.train import Trainer, TrainOptions
     os.environ["LOE_REF_CPUS"] = str(threads)
     cfg = Config(blend=blend, act=act)
-    opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6)
+    opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6, device=device)
     trainer = Trainer(cfg, opts, out_dir=None)
-    floor = Floor(cfg, batch or trainer.target.shape[0], threads)
+    floor = Floor(cfg, batch or trainer.target.shape[0], threads, xp=trainer.xp)
+    sync = trainer.xp.cuda.Device().synchronize if device == "gpu" else (lambda: None)
     it = 0
     for _ in range(3):                                  # warm up both
         trainer.step(it)
@@ -92,17 +97,21 @@ def run_one(batch, threads, rounds, steps, blend, act):
         floor.run()
     step_ms, floor_ms = [], []
     for _ in range(rounds):
+        sync()
         t0 = time.perf_counter()
         for _ in range(steps):
             trainer.step(it)
             it += 1
+        sync()
         step_ms.append((time.perf_counter() - t0) / steps * 1e3)
         t0 = time.perf_counter()
         for _ in range(steps):
             floor.run()
+        sync()
         floor_ms.append((time.perf_counter() - t0) / steps * 1e3)
+    trainer.close()
     step, low = float(np.median(step_ms)), float(np.median(floor_ms))
-    return {"batch": batch, "threads": threads, "config": f"{blend}:{act}", "step_ms": round(step, 3),
+    return {"batch": batch, "threads": threads, "device": device, "config": f"{blend}:{act}", "step_ms": round(step, 3),
             "floor_ms": round(low, 3), "ratio": round(step / low, 3), "rounds": rounds, "steps": steps,
             "cpu": cpu_name(), "blas": blas_info()}
 
@@ -110,25 +119,28 @@ def run_one(batch, threads, rounds, steps, blend, act):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--batch", type=int, default=4096, help="pixels per step, 0 = the whole image (default 4096)")
-    ap.add_argument("--threads", default="", help="thread counts, e.g. 1,2 (default: 1 and every usable core)")
+    ap.add_argument("--threads", default="", help="core counts, e.g. 1,2 (default: 1 and every usable core)")
     ap.add_argument("--rounds", type=int, default=9, help="alternating rounds (default 9)")
     ap.add_argument("--steps", type=int, default=0, help="steps per round (default 50, 2 with --batch 0)")
     ap.add_argument("--config", default="nearest:sine", help="blend:act (default nearest:sine, the paper's)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="cpu (NumPy) or gpu (CuPy; one process)")
     ap.add_argument("--json", help="also write the records to this file")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     steps = args.steps or (50 if args.batch else 2)
     blend, act = args.config.split(":")
     if args.one:
-        print(json.dumps(run_one(args.batch, args.one, args.rounds, steps, blend, act)))
+        print(json.dumps(run_one(args.batch, args.one, args.rounds, steps, blend, act, args.device)))
         return
     from loe_ref.cpu import usable_cpus
     counts = [int(t) for t in args.threads.split(",")] if args.threads else sorted({1, usable_cpus()})
+    if args.device == "gpu":
+        counts = [1]
     records = []
     for n in counts:
         cmd = [sys.executable, __file__, "--one", str(n), "--batch", str(args.batch), "--rounds",
-               str(args.rounds), "--steps", str(steps), "--config", args.config]
-        if n == 1 and hasattr(os, "sched_getaffinity"):
+               str(args.rounds), "--steps", str(steps), "--config", args.config, "--device", args.device]
+        if n == 1 and args.device == "cpu" and hasattr(os, "sched_getaffinity"):
             cmd = ["taskset", "-c", str(min(os.sched_getaffinity(0)))] + cmd
         r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         records.append(r)

@@ -58,10 +58,12 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
     || failed+=("cupy import")
 
 part "tests on both backends" 300 "$py" -m pytest -q -p no:cacheprovider
-part "training step on the GPU, 512 x 512 camera, float32" 180 \
-    "$py" benchmarks/step.py --device gpu --steps 20 --json "$out/step_gpu.json"
+part "training step on the GPU, batch 4096, 512 x 512 camera, float32" 120 \
+    "$py" benchmarks/step.py --device gpu --batch 4096 --rounds 5 --steps 50 --json "$out/step_gpu.json"
+part "full-image training step on the GPU" 120 \
+    "$py" benchmarks/step.py --device gpu --batch 0 --rounds 3 --steps 5 --json "$out/step_gpu_full.json"
 part "the same step on the CPU (NumPy), for the ratio" 180 \
-    "$py" benchmarks/step.py --device cpu --steps 2 --configs nearest:sine,nearest:leaky_relu --json "$out/step_cpu.json"
+    "$py" benchmarks/step.py --batch 4096 --rounds 3 --steps 20 --json "$out/step_cpu.json"
 part "python run.py --grid quadtree --act sine --device gpu" 120 \
     "$py" run.py --grid quadtree --act sine --device gpu --iters 300 --eval-every 50 --quiet \
     --out "$out/run_quadtree_sine_gpu" --overwrite

@@ -1,5 +1,29 @@
-"""Test data: coordinates kept off cell boundaries and blending kinks."""
+"""What several test files share: coordinates kept off cell boundaries and blending kinks,
+the command line run in-process, and the scripts loaded as modules."""
+import os
+
 import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: A small, fast run of run.py: coins at 24 x 32, 3 layers of 8, the full-batch recipe.
+SMALL = ["--image", "coins", "--size", "24", "32", "--layers", "3", "--hidden", "8", "--quiet", "--recipe", "full-batch"]
+
+
+def run_cli(capsys, *argv):
+    """run.py's main in this process: (exit code, stdout, stderr)."""
+    import run
+    code = run.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def load_script(name):
+    """The module of scripts/<name>.py (scripts are not a package)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f"{name}_script", os.path.join(ROOT, "scripts", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def keep_off_cells(p, alpha, beta, margin, shift=0.0, rng=None, tries=200):

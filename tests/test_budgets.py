@@ -1,7 +1,7 @@
 """scripts/budgets.py and benchmarks/time_to_psnr.py: the budget study's records and crossings."""
 import json
 
-from tests.test_reproduce import _script
+from tests.helpers import load_script as _script
 
 
 def test_each_budget_has_its_own_schedule_and_dense_evaluations():

@@ -14,14 +14,7 @@ import run
 from loe_ref import checkpoint
 from loe_ref.backend import gpu_available
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SMALL = ["--image", "coins", "--size", "24", "32", "--layers", "3", "--hidden", "8", "--quiet", "--recipe", "full-batch"]
-
-
-def _run(capsys, *argv):
-    code = run.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.helpers import ROOT, SMALL, run_cli as _run
 
 
 def test_end_to_end_outputs_exist_and_parse(tmp_path, capsys):

@@ -1,7 +1,7 @@
 import pytest
 
 from loe_ref import recipes
-from tests.test_cli import SMALL, _run
+from tests.helpers import SMALL, run_cli as _run
 
 
 def test_iterations_of_a_budget():

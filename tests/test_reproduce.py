@@ -11,6 +11,7 @@ import pytest
 from loe_ref.network import Config
 from loe_ref.progress import Progress
 from loe_ref.train import Trainer, TrainOptions
+from tests.helpers import load_script
 
 
 def _peak(tmp_path, grid, act):
@@ -42,14 +43,7 @@ def test_memory_estimate_within_a_quarter_of_the_measured_peak():
     assert 0.75 <= ratio <= 1.25, ratio
 
 
-def _script(name):
-    """The module of scripts/<name>.py (scripts are not a package)."""
-    import importlib.util
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"{name}_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_script = load_script
 
 
 def _table(capsys, monkeypatch, out, *argv):

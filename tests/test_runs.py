@@ -14,7 +14,7 @@ import run
 from loe_ref import checkpoint, rundir
 from loe_ref.network import Config
 from loe_ref.progress import Progress
-from tests.test_cli import ROOT, SMALL, _run
+from tests.helpers import ROOT, SMALL, run_cli as _run
 
 
 def _snapshot(folder):
