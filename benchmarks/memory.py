@@ -51,6 +51,7 @@ def rss_peak():
 
 def run_one(index):
     import numpy as np
+    os.environ["LOE_REF_CPUS"] = "1"                  # one process: its peak is the run's
     from loe_ref import rundir
     from loe_ref.network import Config
     from loe_ref.train import Trainer, TrainOptions, prepare_image

@@ -128,33 +128,41 @@ class StopSignals:
         return 0 if self.requested is None else 128 + int(self.requested)
 
 
+def plan_bytes(cfg, dtype):
+    """Bytes per point of a routing plan: three int32 indices per layer and the unsort index
+    (nearest), or the coefficients, corners and fractions of every layer (linear)."""
+    s, L, d = np.dtype(dtype).itemsize, cfg.layers, cfg.in_dims
+    if cfg.blend == "nearest":
+        return L * 3 * 4 + 4
+    return L * (cfg.n_experts * s + 2 ** d * 8 + d * 8)
+
+
 def step_bytes(cfg, rows, dtype, backward=True):
     """Estimated peak bytes of the arrays of one forward (+ backward) pass over ``rows`` points.
 
     Per point: every layer keeps its gathered input (Ci values) and its pre-activation
-    (sine: H values) or mask (leaky ReLU: H bytes); the routing plan keeps three int32
-    indices per layer (nearest) or the coefficients, corners and fractions (linear); the
-    output layer keeps the last activation; the backward pass holds two gradients of H
-    values at a time. docs/method.md, section 7 gives the formula.
+    (sine: H values) or mask (leaky ReLU: H bytes); the routing plan; the output layer
+    keeps the last activation; the backward pass holds two gradients of H values at a
+    time. docs/method.md, section 7 gives the formula.
     """
     s = np.dtype(dtype).itemsize
     L, H, d, C = cfg.layers, cfg.hidden, cfg.in_dims, cfg.out_channels
     inputs = encoded_dims(d, cfg.pe) + (L - 1) * H
     acts = L * H * (s if cfg.act == "sine" else 1)
-    if cfg.blend == "nearest":
-        plan = L * 3 * 4 + 4
-    else:
-        plan = L * (cfg.n_experts * s + 2 ** d * 8 + d * 8)
-    per_point = inputs * s + acts + plan + H * s + (2 * H * s if backward else H * s) + d * 8 + 2 * C * s
+    per_point = (inputs * s + acts + plan_bytes(cfg, dtype) + H * s + (2 * H * s if backward else H * s)
+                 + d * 8 + 2 * C * s)
     return rows * per_point
+
+
+def param_count(cfg):
+    widths = [encoded_dims(cfg.in_dims, cfg.pe)] + [cfg.hidden] * cfg.layers
+    count = sum(cfg.n_experts * a * b + b for a, b in zip(widths[:-1], widths[1:]))
+    return count + cfg.hidden * cfg.out_channels + cfg.out_channels
 
 
 def param_bytes(cfg, dtype):
     """Parameters, their gradients and Adam's two moments."""
-    widths = [encoded_dims(cfg.in_dims, cfg.pe)] + [cfg.hidden] * cfg.layers
-    count = sum(cfg.n_experts * a * b + b for a, b in zip(widths[:-1], widths[1:]))
-    count += cfg.hidden * cfg.out_channels + cfg.out_channels
-    return 4 * count * np.dtype(dtype).itemsize
+    return 4 * param_count(cfg) * np.dtype(dtype).itemsize
 
 
 #: Memory a run takes beyond its arrays: BLAS work buffers, thread stacks and allocator
@@ -162,20 +170,33 @@ def param_bytes(cfg, dtype):
 OVERHEAD = 48 * 2 ** 20
 
 
-def peak_bytes(cfg, pixels, batch, chunk, dtype):
+def peak_bytes(cfg, pixels, batch, chunk, dtype, processes=1):
     """(training, evaluation) peak estimates in bytes for an image of ``pixels`` points.
 
     Fixed: the picture (float64), its targets (float64 while loading, then ``dtype``), the
-    reconstruction, the epoch sampler's two permutations (int64, with batches), the
-    parameters with their gradients and Adam's moments, and ``OVERHEAD``. Full-batch
-    training (batch 0) also evaluates in one pass over the whole image.
+    epoch sampler's two permutations (int64, with batches), the parameters with their
+    gradients and Adam's moments, the pixel grid's coordinates and plans when they are
+    cached (evaluate.PLAN_CACHE_PIXELS), and ``OVERHEAD``. A step holds the batch's
+    indices, coordinates and targets, and in each of ``processes`` processes one shard
+    (shards.SHARD_ROWS points) in flight with its gradients; an evaluation holds the
+    reconstruction (or a chunk of it) and one shard's forward pass per process.
     """
+    from .evaluate import PLAN_CACHE_PIXELS
+    from .shards import SHARD_ROWS
     rows = batch or pixels
     s = np.dtype(dtype).itemsize
-    image = pixels * (8 * cfg.out_channels + (8 + 2 * s) * cfg.out_channels + (16 if batch else 0))
-    fixed = image + param_bytes(cfg, dtype) + OVERHEAD
-    train = fixed + step_bytes(cfg, rows, dtype)
-    evaluate = fixed + step_bytes(cfg, pixels if batch == 0 else min(chunk, pixels), dtype, backward=False)
+    d, C = cfg.in_dims, cfg.out_channels
+    image = pixels * (8 * C + (8 + 2 * s) * C + (16 if batch else 0))
+    cached = pixels <= PLAN_CACHE_PIXELS
+    # cached: the plans and coordinates, and while the coordinates are made, the flat pixel
+    # index with its quotient and remainder (int64) and a column's two temporaries per axis
+    grid = pixels * (plan_bytes(cfg, dtype) + d * s + 24 + 2 * d * s) if cached else 0
+    fixed = image + grid + param_bytes(cfg, dtype) + OVERHEAD
+    shard = min(rows, SHARD_ROWS)
+    in_flight = processes * (step_bytes(cfg, shard, dtype) + param_count(cfg) * s)
+    train = fixed + rows * (8 + d * s + C * s) + in_flight
+    evaluate = fixed + (pixels if cached else min(chunk, pixels)) * (C * s + d * s) \
+        + processes * step_bytes(cfg, shard, dtype, backward=False)
     return train, evaluate
 
 
@@ -191,12 +212,12 @@ def available_bytes():
     return None
 
 
-def check_memory(cfg, pixels, batch, chunk, dtype, available=None):
-    """Raise MemoryError's kin (RunDirError) with the estimate when a run cannot fit."""
+def check_memory(cfg, pixels, batch, chunk, dtype, available=None, processes=1):
+    """Raise RunDirError with the estimate when a run cannot fit in the available memory."""
     available = available_bytes() if available is None else available
     if available is None:
         return
-    train, evaluate = peak_bytes(cfg, pixels, batch, chunk, dtype)
+    train, evaluate = peak_bytes(cfg, pixels, batch, chunk, dtype, processes)
     gib = 2.0 ** 30
     if train > available:
         what = "the whole image" if batch == 0 else f"--batch {batch}"

@@ -160,12 +160,12 @@ class Trainer:
         if opts.batch > y.shape[0]:
             raise ValueError(f"batch={opts.batch} exceeds the image's {y.shape[0]} pixels; "
                              f"use a batch of at most {y.shape[0]}, or 0 for the whole image")
-        check_memory(cfg, y.shape[0], opts.batch, opts.chunk, self.dtype)
+        cpus = usable_cpus() if self.xp is np else 1
+        check_memory(cfg, y.shape[0], opts.batch, opts.chunk, self.dtype, processes=worker_count(cpus))
         self.target = to_device(y.astype(self.dtype), self.xp)
         self.params = {k: to_device(v.astype(self.dtype), self.xp) for k, v in init_params(cfg, opts.seed).items()}
         self.grid = GridEvaluator(cfg, self.shape, self.xp, self.dtype, opts.chunk)
         self.workers = None
-        cpus = usable_cpus() if self.xp is np else 1
         shards_per_step = len(shards.shard_ranges(opts.batch or y.shape[0], self.xp))
         if worker_count(cpus) > 1 and hasattr(os, "fork") and (shards_per_step > 1 or self.grid.plans):
             self.workers = Workers(worker_count(cpus), cfg, self.params, max(opts.batch, 1), self.grid,
@@ -174,7 +174,6 @@ class Trainer:
         self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2))
         self._perms = {}
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
-        self.grid = GridEvaluator(cfg, self.shape, self.xp, self.dtype, opts.chunk)
 
     def resume(self, path):
         """Load parameters, Adam state and history from a checkpoint of the same run."""

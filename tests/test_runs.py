@@ -155,19 +155,22 @@ def test_what_cannot_fit_is_refused_before_it_is_allocated(tmp_path, capsys):
     cfg = Config()
     with pytest.raises(rundir.RunDirError, match=r"--batch 65536 needs about .* GiB .* lower --batch"):
         rundir.check_memory(cfg, 512 * 512, 65536, 65536, np.float32, available=2 ** 20)
-    train, evaluate = rundir.peak_bytes(cfg, 512 * 512, 65536, 1024, np.float32)
+    big = 4096 * 4096                 # beyond the cached grid: evaluations go chunk by chunk
+    train, evaluate = rundir.peak_bytes(cfg, big, 1, 2 ** 20, np.float32)
+    assert evaluate > train
     with pytest.raises(rundir.RunDirError, match="lower --chunk"):
-        rundir.check_memory(cfg, 512 * 512, 1, 65536, np.float32, available=(train + evaluate) // 2 + 1)
+        rundir.check_memory(cfg, big, 1, 2 ** 20, np.float32, available=(train + evaluate) // 2 + 1)
 
 
 def test_estimates_grow_with_what_they_should():
     cfg, f32 = Config(), np.float32
     base = rundir.peak_bytes(cfg, 2 ** 18, 0, 65536, f32)[0]
-    assert rundir.peak_bytes(cfg, 2 ** 18, 2 ** 16, 65536, f32)[0] < base
+    assert rundir.peak_bytes(cfg, 2 ** 18, 2 ** 16, 65536, f32)[0] > rundir.peak_bytes(cfg, 2 ** 18, 2048, 65536, f32)[0]
     assert rundir.peak_bytes(Config(hidden=128), 2 ** 18, 0, 65536, f32)[0] > base
     assert rundir.peak_bytes(Config(blend="linear"), 2 ** 18, 0, 65536, f32)[0] > base
     assert rundir.peak_bytes(cfg, 2 ** 18, 0, 65536, np.float64)[0] > base
-    assert rundir.peak_bytes(cfg, 2 ** 18, 1024, 4096, f32)[1] < rundir.peak_bytes(cfg, 2 ** 18, 1024, 65536, f32)[1]
+    assert rundir.peak_bytes(cfg, 2 ** 22, 1024, 4096, f32)[1] < rundir.peak_bytes(cfg, 2 ** 22, 1024, 65536, f32)[1]
+    assert rundir.peak_bytes(cfg, 2 ** 18, 0, 65536, f32, processes=2)[0] > base
 
 
 def test_progress_shows_a_dash_before_the_first_evaluation_and_the_time_left():
