@@ -113,7 +113,8 @@ def blend_backward(blend, dw, cache):
 
 
 def dense_coefficients(idx, w, n_experts):
-    """B (P, N): the blending coefficient of every expert, for checks and pictures."""
+    """B (P, N): the blending coefficient of every expert (the dense coefficients that a
+    linear-blending layer multiplies with, routing.BlendedRoute)."""
     xp = xp_of(idx)
     B = xp.zeros((idx.shape[0], n_experts), dtype=w.dtype if w is not None else xp.float64)
     rows = xp.arange(idx.shape[0])

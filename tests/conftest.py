@@ -23,11 +23,6 @@ def xp(request):
     return get_xp(request.param)
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(1234)
-
-
 def pytest_terminal_summary(terminalreporter):
     from tests.gradcheck import WORST
     if WORST["where"] is not None:

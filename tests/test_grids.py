@@ -14,11 +14,6 @@ def test_pixel_coords_are_centres_in_c_order():
     np.testing.assert_array_equal(p[:4, 1], [0.125, 0.375, 0.625, 0.875])
 
 
-def _per_axis(maps, axis_bit):
-    """Tile position along each axis of a 2-D map: t_0 = j mod 2 varies along axis 0."""
-    return maps % 2, maps // 2
-
-
 @pytest.mark.parametrize("name", ["quadtree", "coarse_to_fine", "fine_to_coarse", "gray_code"])
 def test_expert_maps_on_512_grid(name):
     alpha, beta = arrangement(name, L, 2)

@@ -285,3 +285,27 @@ def test_the_lock_is_per_holder_and_released_on_exit(tmp_path):
             rundir.FolderLock(str(tmp_path / "new")).__enter__()
     with rundir.FolderLock(str(tmp_path / "new")):
         pass
+
+
+@pytest.mark.parametrize("blend", ["nearest", "linear"])
+@pytest.mark.parametrize("act", ["sine", "leaky_relu"])
+@pytest.mark.parametrize("backward", [True, False])
+def test_step_estimate_is_the_documented_formula(blend, act, backward):
+    """rundir.step_bytes term by term as docs/method.md, section 7 writes it."""
+    cfg = Config(blend=blend, act=act, hidden=48, layers=5, pe=2, out_channels=3)
+    s, L, H, d, C, N, R = 4, 5, 48, 2, 3, 4, 1000
+    D0 = d * (1 + 2 * 2)
+    plan = 12 * L + 4 if blend == "nearest" else L * (s * N + 8 * 2 ** d + 8 * d)
+    per_point = (s * (D0 + (L - 1) * H) + L * H * (s if act == "sine" else 1) + plan
+                 + (3 * s * H if backward else 2 * s * H) + 8 * d + 2 * s * C)
+    assert rundir.step_bytes(cfg, R, np.float32, backward=backward) == R * per_point
+
+
+def test_peak_estimate_is_the_documented_formula():
+    cfg, s, P, B, S, w = Config(), 4, 512 * 512, 4096, 2048, 2
+    n = rundir.param_count(cfg)
+    grid = P * (12 * 9 + 4 + 2 * s + 24 + 2 * 2 * s)
+    fixed = P * (16 + 2 * s) + 16 * P + 4 * s * n + grid + rundir.OVERHEAD
+    train = fixed + B * (8 + 2 * s + s) + w * (rundir.step_bytes(cfg, S, np.float32) + s * n)
+    evaluate = fixed + P * (s + 2 * s) + w * rundir.step_bytes(cfg, S, np.float32, backward=False)
+    assert rundir.peak_bytes(cfg, P, B, 65536, np.float32, processes=w) == (train, evaluate)
