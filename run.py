@@ -153,6 +153,7 @@ def resolve(args):
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    out, signals = None, None
     try:
         if args.render:
             return render_only(args)
@@ -177,8 +178,9 @@ def main(argv=None):
                                 "resumed_from": args.resume})
             progress = Progress(opts.iters, trainer.iteration, args.quiet)
             with rundir.StopSignals(lambda name: progress.log(
-                    f"{name}: stopping after this step (a second signal aborts)")) as signals:
-                completed = trainer.fit(progress, stop=lambda: signals.requested is not None)
+                    f"{name}: stopping after this step (a second signal aborts)")) as stop:
+                signals = stop
+                completed = trainer.fit(progress, stop=lambda: stop.requested is not None)
                 progress.close()
                 trainer.save_checkpoint()
                 summary = trainer.write_outputs()
@@ -187,7 +189,13 @@ def main(argv=None):
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: aborted by a second signal; the last checkpoint written is kept", file=sys.stderr)
+        ckpt = out and os.path.join(out, "checkpoint.npz")
+        kept = (f"the last checkpoint written, {ckpt}, is kept" if ckpt and os.path.exists(ckpt) and not args.render
+                else "no checkpoint was written")
+        if signals is not None and signals.requested is not None:
+            print(f"error: aborted by a second signal; {kept}", file=sys.stderr)
+            return signals.exit_code
+        print(f"error: interrupted; {kept}", file=sys.stderr)
         return 130
     if not completed:
         print(f"stopped at iteration {trainer.iteration} of {opts.iters}; resume with "

@@ -114,8 +114,8 @@ class StopSignals:
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             for name in self.SIGNALS:
-                if hasattr(signal, name):
-                    sig = getattr(signal, name)
+                sig = getattr(signal, name, None)
+                if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:   # nohup's SIGHUP stays ignored
                     self.previous[sig] = signal.signal(sig, self._handle)
         return self
 

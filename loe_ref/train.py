@@ -101,6 +101,9 @@ EXPERT_PANEL = 512
 # Side of the zoomed crop of experts.png, in image pixels.
 EXPERT_CROP = 64
 
+#: A loss this many times the first step's means the run diverged, even while finite.
+DIVERGED = 100
+
 # Options that a resumed run must share with the checkpoint to reproduce the same numbers.
 RESUME_KEYS = ("image", "size", "lr", "schedule", "seed", "dtype", "batch", "sampler", "beta2")
 
@@ -174,6 +177,7 @@ class Trainer:
         self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2))
         self._perms = {}
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
+        self.first_loss = None             # the untrained network's loss, the yardstick of divergence
 
     def resume(self, path):
         """Load parameters, Adam state and history from a checkpoint of the same run."""
@@ -184,6 +188,7 @@ class Trainer:
         self.iteration, self.elapsed = meta["iteration"], meta["elapsed"]
         self.history = [tuple(r) for r in meta["history"]]
         self.best = tuple(meta["best"])
+        self.first_loss = meta.get("first_loss")
 
     def batch_indices(self, it):
         """Pixel indices (B,) of step ``it``, on the host; a function of (seed, it) alone."""
@@ -254,6 +259,8 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore"):
             while self.iteration < self.opts.iters and not (stop and stop()):
                 loss = self.step(self.iteration)
+                if self.first_loss is None:
+                    self.first_loss = float(loss)
                 self.iteration += 1
                 self.elapsed = time.perf_counter() - start
                 progress.tick(self.iteration)
@@ -266,8 +273,13 @@ class Trainer:
         return self.iteration >= self.opts.iters
 
     def evaluate(self, loss, progress):
+        """Record the PSNR at this iteration; a loss that is not finite, or that grew past
+        DIVERGED times the first step's (the untrained network's), stops the run as diverged."""
         if not math.isfinite(loss):
             raise TrainingError(f"the loss became {loss} at iteration {self.iteration}; {self.likely_cause()}")
+        if self.first_loss is not None and loss > DIVERGED * self.first_loss:
+            raise TrainingError(f"the loss grew to {loss:.3g} at iteration {self.iteration}, more than {DIVERGED} x "
+                                f"the first step's {self.first_loss:.3g}: the run diverged; {self.likely_cause()}")
         value = self.psnr()
         self.history.append((self.iteration, loss, value, round(self.elapsed, 3)))
         if value > self.best[0]:
@@ -281,20 +293,25 @@ class Trainer:
     def likely_cause(self):
         """What most likely made the run diverge, as advice naming the option to change."""
         bits = np.finfo(self.dtype).nmant + 1
+        if self.cfg.omega0 > 1e3:
+            return (f"--omega0 {self.cfg.omega0:g} makes sin(omega0 z) oscillate faster than any step can "
+                    f"follow; lower --omega0 (1 to 30 is usual)")
         if self.cfg.pe > bits:
             return (f"--pe {self.cfg.pe} asks for frequencies up to 2^{self.cfg.pe - 1} pi, beyond what "
                     f"{self.dtype} coordinates resolve ({bits} octaves at most); lower --pe (8 to 10 is usual)")
         return f"try a lower --lr (now {self.opts.learning_rate(self.cfg):g})"
 
     def save_checkpoint(self):
-        """Write the checkpoint, never with non-finite parameters (the last good one stays)."""
-        bad = [k for k, v in self.params.items() if not bool(self.xp.isfinite(v).all())]
+        """Write the checkpoint, never with a non-finite parameter or Adam moment (the last good one stays)."""
+        state = {**self.params, **self.opt.state()}
+        bad = [k for k, v in state.items() if not bool(self.xp.isfinite(v).all())]
         if bad:
             path = os.path.join(self.out_dir, "checkpoint.npz")
             kept = "the last good checkpoint is kept" if os.path.exists(path) else "no checkpoint was written"
-            raise TrainingError(f"parameters {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} became "
+            raise TrainingError(f"training state {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} became "
                                 f"non-finite by iteration {self.iteration}; {kept}; {self.likely_cause()}")
         meta = {"iteration": self.iteration, "elapsed": self.elapsed, "history": self.history,
+                "first_loss": self.first_loss,
                 "best": list(self.best), "adam_t": self.opt.t, "options": asdict(self.opts)}
         checkpoint.save(os.path.join(self.out_dir, "checkpoint.npz"), self.params, self.cfg,
                         extra=self.opt.state(), meta=meta)

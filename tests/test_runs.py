@@ -309,3 +309,38 @@ def test_peak_estimate_is_the_documented_formula():
     train = fixed + B * (8 + 2 * s + s) + w * (rundir.step_bytes(cfg, S, np.float32) + s * n)
     evaluate = fixed + P * (s + 2 * s) + w * rundir.step_bytes(cfg, S, np.float32, backward=False)
     assert rundir.peak_bytes(cfg, P, B, 65536, np.float32, processes=w) == (train, evaluate)
+
+
+def test_a_finite_loss_that_explodes_is_divergence(tmp_path, capsys):
+    """A loss 100 x the first step's stops the run (rc 2), naming the likely cause."""
+    code, _, err = _run(capsys, *SMALL, "--lr", "1e2", "--iters", "60", "--eval-every", "2",
+                        "--checkpoint-every", "1000", "--out", str(tmp_path / "x"))
+    assert code == 2 and "diverged" in err and "--lr" in err and err.count("\n") == 1, err
+
+
+def test_huge_omega0_is_named_as_the_cause(tmp_path, capsys):
+    code, _, err = _run(capsys, *SMALL, "--omega0", "1e300", "--iters", "20", "--eval-every", "1",
+                        "--out", str(tmp_path / "w"))
+    assert code == 2 and "--omega0" in err, err
+
+
+def test_checkpoint_refuses_non_finite_adam_state(tmp_path):
+    from loe_ref.train import Trainer, TrainingError, TrainOptions
+    trainer = Trainer(Config(layers=2, hidden=4), TrainOptions(image="coins", size=[8, 8], iters=2),
+                      str(tmp_path))
+    trainer.opt.v["W1"][0, 0, 0] = np.inf
+    with pytest.raises(TrainingError, match="adam_v/W1"):
+        trainer.save_checkpoint()
+    assert not (tmp_path / "checkpoint.npz").exists()
+
+
+def test_an_inherited_ignored_signal_stays_ignored():
+    import signal as sig
+    previous = sig.signal(sig.SIGHUP, sig.SIG_IGN)
+    try:
+        with rundir.StopSignals() as stop:
+            assert sig.getsignal(sig.SIGHUP) is sig.SIG_IGN
+            assert sig.getsignal(sig.SIGTERM) == stop._handle
+        assert sig.getsignal(sig.SIGHUP) is sig.SIG_IGN
+    finally:
+        sig.signal(sig.SIGHUP, previous)
