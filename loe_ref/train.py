@@ -178,6 +178,7 @@ class Trainer:
         self._perms = {}
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
         self.first_loss = None             # the untrained network's loss, the yardstick of divergence
+        self.stop_row = None               # the evaluation at a stop between evaluations (not recorded)
 
     def resume(self, path):
         """Load parameters, Adam state and history from a checkpoint of the same run."""
@@ -269,19 +270,16 @@ class Trainer:
                 if self.iteration % self.opts.checkpoint_every == 0:
                     self.save_checkpoint()
             if loss is not None and (not self.history or self.history[-1][0] != self.iteration):
-                self.evaluate(float(loss), progress)          # stopped between evaluations
+                self.stop_row = self.measure(float(loss))     # stopped between evaluations
+                progress.log(f"iteration {self.iteration:6d}  loss {loss:.4e}  PSNR {self.stop_row[2]:7.3f} dB "
+                             f"(at the stop; not in the record, so a resumed run's record is an uninterrupted one's)")
         return self.iteration >= self.opts.iters
 
     def evaluate(self, loss, progress):
-        """Record the PSNR at this iteration; a loss that is not finite, or that grew past
-        DIVERGED times the first step's (the untrained network's), stops the run as diverged."""
-        if not math.isfinite(loss):
-            raise TrainingError(f"the loss became {loss} at iteration {self.iteration}; {self.likely_cause()}")
-        if self.first_loss is not None and loss > DIVERGED * self.first_loss:
-            raise TrainingError(f"the loss grew to {loss:.3g} at iteration {self.iteration}, more than {DIVERGED} x "
-                                f"the first step's {self.first_loss:.3g}: the run diverged; {self.likely_cause()}")
-        value = self.psnr()
-        self.history.append((self.iteration, loss, value, round(self.elapsed, 3)))
+        """Record the PSNR at this iteration in the history, the peak and metrics.csv."""
+        row = self.measure(loss)
+        value = row[2]
+        self.history.append(row)
         if value > self.best[0]:
             self.best = (value, self.iteration)
         progress.update(self.iteration, loss, value)
@@ -289,6 +287,16 @@ class Trainer:
             progress.log(f"iteration {self.iteration:6d}  loss {loss:.4e}  PSNR {value:7.3f} dB  {self.elapsed:8.1f} s")
         outputs.write_csv(os.path.join(self.out_dir, "metrics.csv"),
                           ["iteration", "loss", "psnr", "seconds"], self.history)
+
+    def measure(self, loss):
+        """(iteration, loss, PSNR, seconds) now; a loss that is not finite, or that grew past
+        DIVERGED times the first step's (the untrained network's), stops the run as diverged."""
+        if not math.isfinite(loss):
+            raise TrainingError(f"the loss became {loss} at iteration {self.iteration}; {self.likely_cause()}")
+        if self.first_loss is not None and loss > DIVERGED * self.first_loss:
+            raise TrainingError(f"the loss grew to {loss:.3g} at iteration {self.iteration}, more than {DIVERGED} x "
+                                f"the first step's {self.first_loss:.3g}: the run diverged; {self.likely_cause()}")
+        return (self.iteration, loss, self.psnr(), round(self.elapsed, 3))
 
     def likely_cause(self):
         """What most likely made the run diverge, as advice naming the option to change."""
@@ -320,7 +328,8 @@ class Trainer:
         """Reconstruction, error map, comparison, training curves, expert maps and summary."""
         recon = target_image(to_host(self.predict_image()), self.image.shape)
         out = self.out_dir
-        final = self.history[-1] if self.history else (self.iteration, math.nan, math.nan, self.elapsed)
+        final = self.stop_row if self.stop_row and self.stop_row[0] == self.iteration else \
+            self.history[-1] if self.history else (self.iteration, math.nan, math.nan, self.elapsed)
         outputs.write_png(os.path.join(out, "reconstruction.png"), recon)
         outputs.write_png(os.path.join(out, "error.png"), outputs.error_map(recon, self.image))
         outputs.plot_comparison(os.path.join(out, "comparison.png"), self.image, recon, final[2], final[0])

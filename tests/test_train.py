@@ -82,3 +82,23 @@ def test_bad_options(kwargs, match):
 def test_beta2_reaches_adam(tmp_path):
     assert _trainer(tmp_path, beta2=0.99).opt.betas == (0.9, 0.99)
     assert math.isclose(_trainer(tmp_path).opt.betas[1], 0.999)
+
+
+def test_a_stop_leaves_the_record_of_an_uninterrupted_run(tmp_path):
+    """The evaluation made where a run was stopped is reported, not recorded: resumed to its
+    end, the run's history and peak equal those of a run never stopped."""
+    from loe_ref.progress import Progress
+    opts = dict(iters=9, eval_every=3, checkpoint_every=100, lr=0.05, batch=37)
+    whole = _trainer(tmp_path / "a", **opts)
+    assert whole.fit(Progress(9, quiet=True, stream=open(tmp_path / "log", "w")))
+    stopped = _trainer(tmp_path / "b", **opts)
+    (tmp_path / "b").mkdir()
+    assert not stopped.fit(Progress(9, quiet=True, stream=open(tmp_path / "log", "w")),
+                           stop=lambda: stopped.iteration >= 4)
+    assert stopped.stop_row[0] == 4 and [h[0] for h in stopped.history] == [3]
+    stopped.save_checkpoint()
+    resumed = _trainer(tmp_path / "b", **opts)
+    resumed.resume(str(tmp_path / "b" / "checkpoint.npz"))
+    assert resumed.fit(Progress(9, 4, quiet=True, stream=open(tmp_path / "log", "w")))
+    assert [h[:3] for h in resumed.history] == [h[:3] for h in whole.history]
+    assert resumed.best == whole.best
