@@ -17,7 +17,6 @@ pinned to one core.
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -25,17 +24,6 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 class Floor:
@@ -81,7 +69,7 @@ class Floor:
 
 def run_one(batch, threads, rounds, steps, blend, act, device="cpu"):
     """Median ms of the step and of the floor, alternating ``rounds`` rounds of ``steps`` each."""
-    from loe_ref.cpu import blas_info
+    from loe_ref.cpu import blas_info, cpu_name
     from loe_ref.network import Config
     from loe_ref.train import Trainer, TrainOptions
     os.environ["LOE_REF_CPUS"] = str(threads)

@@ -18,9 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.step import cpu_name                # noqa: E402
 from loe_ref import recipes                         # noqa: E402
-from loe_ref.cpu import blas_info, usable_cpus      # noqa: E402
+from loe_ref.cpu import blas_info, cpu_name, usable_cpus      # noqa: E402
 from loe_ref.network import Config                  # noqa: E402
 from loe_ref.train import Trainer, TrainOptions     # noqa: E402
 

@@ -28,6 +28,19 @@ def usable_cpus():
     return max(1, count)
 
 
+def cpu_name():
+    """The CPU's model name, for benchmark records (speeds compare only on one CPU)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()
+
+
 def single_threaded_blas():
     """Hold BLAS to one thread in this process from now on (a no-op without threadpoolctl)."""
     try:

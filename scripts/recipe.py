@@ -21,7 +21,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from reproduce import cpu_name, train_row                  # noqa: E402
+from loe_ref.cpu import cpu_name                          # noqa: E402
+from reproduce import train_row                            # noqa: E402
 from loe_ref import checkpoint                               # noqa: E402
 from loe_ref.network import Config                           # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
@@ -114,7 +115,7 @@ def calibrate(acts, out, seconds=15.0):
     """
     import tempfile
     import time
-    from loe_ref.backend import usable_cpus
+    from loe_ref.cpu import usable_cpus
     from loe_ref.train import Trainer
     records = []
     for act in acts:

@@ -23,6 +23,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from loe_ref.checkpoint import CheckpointError           # noqa: E402
+from loe_ref.cpu import cpu_name                        # noqa: E402
 from loe_ref.network import Config                      # noqa: E402
 from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
 from loe_ref.progress import Progress                 # noqa: E402
@@ -50,19 +51,6 @@ ROWS = [
 
 def slug(name):
     return name.replace(" ", "_")
-
-
-def cpu_name():
-    """The CPU model, for the records (timings are only comparable on one CPU)."""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-    return platform.processor() or platform.machine()
 
 
 def numbers(text, count, option):
