@@ -22,9 +22,9 @@ from .network import count_params, init_params
 from .workers import Workers, worker_count
 from .optim import Adam
 from .rundir import check_memory
+from .sampler import SAMPLERS, PixelSampler
 
 SCHEDULES = ("constant", "cosine", "step")
-SAMPLERS = ("epoch", "replacement")
 DTYPES = ("float32", "float64")
 
 
@@ -175,7 +175,7 @@ class Trainer:
                                    self.target if self.grid.plans else None)
             self.params = self.workers.params
         self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2))
-        self._perms = {}
+        self.sampler = PixelSampler(opts.sampler, y.shape[0], opts.batch, opts.seed)
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
         self.first_loss = None             # the untrained network's loss, the yardstick of divergence
         self.stop_row = None               # the evaluation at a stop between evaluations (not recorded)
@@ -193,21 +193,7 @@ class Trainer:
 
     def batch_indices(self, it):
         """Pixel indices (B,) of step ``it``, on the host; a function of (seed, it) alone."""
-        P, B = self.target.shape[0], self.opts.batch
-        if self.opts.sampler == "replacement":
-            return np.random.default_rng([self.opts.seed, it]).integers(0, P, B)
-        epoch, start = divmod(it * B, P)
-        idx = self._permutation(epoch)[start:start + B]
-        if idx.shape[0] < B:
-            idx = np.concatenate([idx, self._permutation(epoch + 1)[:B - idx.shape[0]]])
-        return idx
-
-    def _permutation(self, epoch):
-        if epoch not in self._perms:
-            rng = np.random.default_rng([self.opts.seed, epoch, 1])
-            self._perms = {k: v for k, v in self._perms.items() if k >= epoch - 1}
-            self._perms[epoch] = rng.permutation(self.target.shape[0])
-        return self._perms[epoch]
+        return self.sampler.indices(it)
 
     def step(self, it):
         """One Adam step; returns the batch loss (a device scalar, not synchronised)."""
