@@ -169,8 +169,9 @@ class Trainer:
         self.params = {k: to_device(v.astype(self.dtype), self.xp) for k, v in init_params(cfg, opts.seed).items()}
         self.grid = GridEvaluator(cfg, self.shape, self.xp, self.dtype, opts.chunk)
         self.workers = None
-        shards_per_step = len(shards.shard_ranges(opts.batch or y.shape[0], self.xp))
-        if worker_count(cpus) > 1 and hasattr(os, "fork") and (shards_per_step > 1 or self.grid.plans):
+        # worth forking: batches of several shards, or a cached grid (full-image steps, evaluations)
+        sharded = opts.batch and len(shards.shard_ranges(opts.batch, self.xp)) > 1
+        if worker_count(cpus) > 1 and hasattr(os, "fork") and (sharded or self.grid.plans):
             self.workers = Workers(worker_count(cpus), cfg, self.params, max(opts.batch, 1), self.grid,
                                    self.target if self.grid.plans else None)
             self.params = self.workers.params
