@@ -62,3 +62,21 @@ def test_closed_workers_have_exited():
     for pid in pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_trainer_on_two_processes_equals_one(tmp_path, monkeypatch):
+    """The same run with worker processes and without: the same parameters, bit for bit."""
+    import loe_ref.train as train
+    from loe_ref.train import Trainer, TrainOptions
+    cfg = Config(layers=3, hidden=8)
+    opts = TrainOptions(image="camera", size=[64, 64], batch=4096, iters=3, lr=1e-2, schedule="cosine")
+    runs = {}
+    for cpus in (1, 2):
+        monkeypatch.setattr(train, "usable_cpus", lambda: cpus)
+        trainer = Trainer(cfg, opts, str(tmp_path / str(cpus)))
+        assert (trainer.workers is not None) == (cpus == 2)
+        losses = [float(trainer.step(it)) for it in range(3)]
+        runs[cpus] = (losses, {k: v.copy() for k, v in trainer.params.items()}, trainer.psnr())
+        trainer.close()
+    assert runs[1][0] == runs[2][0] and runs[1][2] == runs[2][2]
+    assert all(np.array_equal(runs[1][1][k], runs[2][1][k]) for k in runs[1][1])
