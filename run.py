@@ -161,9 +161,9 @@ def main(argv=None):
         trainer = Trainer(cfg, opts, out, image)
         if args.resume:
             load_resumable(args.resume, cfg, opts)          # one that does not fit fails before --out is made
-            if done >= opts.iters:
-                print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}); nothing to do. "
-                      f"Give a larger --iters to train on.")
+            if done >= opts.iters and outputs_complete(out):
+                print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}) and its outputs "
+                      f"are complete; nothing to do. Give a larger --iters to train on.")
                 return 0
         with rundir.FolderLock(out):        # one process per folder; the checkpoint read under the lock
             if args.resume:
@@ -204,6 +204,12 @@ def main(argv=None):
           f"(final {summary['final_psnr']:.2f} dB, {summary['seconds_per_iteration']:.2f} s/iteration)")
     print(f"outputs in {out}")
     return 0 if completed else signals.exit_code
+
+
+def outputs_complete(out):
+    """True when folder ``out`` holds a summary and no temporary file of an interrupted write."""
+    return (os.path.exists(os.path.join(out, "summary.json"))
+            and not any(f.startswith(".tmp-") for f in os.listdir(out)))
 
 
 def render_only(args):

@@ -344,3 +344,20 @@ def test_an_inherited_ignored_signal_stays_ignored():
         assert sig.getsignal(sig.SIGHUP) is sig.SIG_IGN
     finally:
         sig.signal(sig.SIGHUP, previous)
+
+
+def test_resume_with_nothing_left_finishes_missing_outputs(tmp_path, capsys):
+    """A run whose final outputs were lost (a kill during them) gets them back without training."""
+    out = tmp_path / "lost"
+    assert _train(capsys, out)[0] == 0
+    _, params, _, _ = checkpoint.load(out / "checkpoint.npz")
+    summary = json.loads((out / "summary.json").read_text())
+    (out / "summary.json").unlink()
+    (out / "comparison.png").unlink()
+    (out / ".tmp-dead.png").write_bytes(b"half")
+    code, stdout, _ = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", "4")
+    assert code == 0 and "nothing to do" not in stdout
+    assert json.loads((out / "summary.json").read_text()) == summary
+    assert (out / "comparison.png").exists() and not (out / ".tmp-dead.png").exists()
+    _, again, _, _ = checkpoint.load(out / "checkpoint.npz")
+    assert all(np.array_equal(params[k], again[k]) for k in params)
