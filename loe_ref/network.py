@@ -104,6 +104,17 @@ def param_names(cfg):
     return names + ["W_out", "b_out"]
 
 
+def param_shapes(cfg):
+    """{name: shape} of every parameter of ``cfg``'s network, in ``param_names`` order."""
+    widths = [encoded_dims(cfg.in_dims, cfg.pe)] + [cfg.hidden] * cfg.layers
+    shapes = {}
+    for i in range(cfg.layers):
+        shapes[f"W{i + 1}"] = (cfg.n_experts, widths[i], widths[i + 1])
+        shapes[f"b{i + 1}"] = (widths[i + 1],)
+    shapes["W_out"], shapes["b_out"] = (cfg.hidden, cfg.out_channels), (cfg.out_channels,)
+    return shapes
+
+
 def init_params(cfg, seed=0):
     """Initial parameters, drawn on the host in float64 with ``numpy.random.default_rng(seed)``.
 

@@ -361,3 +361,54 @@ def test_resume_with_nothing_left_finishes_missing_outputs(tmp_path, capsys):
     assert (out / "comparison.png").exists() and not (out / ".tmp-dead.png").exists()
     _, again, _, _ = checkpoint.load(out / "checkpoint.npz")
     assert all(np.array_equal(params[k], again[k]) for k in params)
+
+
+def _rewrite(path, out, change):
+    """Copy checkpoint ``path`` to ``out`` with change(arrays) applied to its arrays (config and meta as text)."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    with open(out, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+@pytest.mark.parametrize("name,change,field", [
+    ("nan", lambda a: a["W1"].__setitem__((0, 0, 0), np.nan), "'W1' holds non-finite"),
+    ("int", lambda a: a.__setitem__("b1", a["b1"].astype(np.int64)), "'b1' has dtype int64"),
+    ("complex", lambda a: a.__setitem__("W_out", a["W_out"].astype(np.complex128)), "'W_out' has dtype complex128"),
+    ("f16", lambda a: a.__setitem__("W2", a["W2"].astype(np.float16)), "'W2' has dtype float16"),
+    ("shape", lambda a: a.__setitem__("config", np.array(str(a["config"]).replace('"hidden": 8', '"hidden": 32'))),
+     "has shape"),
+    ("adam", lambda a: a["adam_v/W1"].__setitem__((0, 0, 0), np.inf), "'adam_v/W1' holds non-finite"),
+    ("iteration", lambda a: a.__setitem__("meta", np.array(str(a["meta"]).replace('"iteration": 4', '"iteration": -4'))),
+     "'iteration' is -4"),
+])
+def test_checkpoints_are_validated_whole(tmp_path, capsys, name, change, field):
+    """Resume and render refuse a damaged checkpoint in one line naming the file and the field."""
+    out = tmp_path / "run"
+    assert _train(capsys, out)[0] == 0
+    bad = tmp_path / f"{name}.npz"
+    _rewrite(out / "checkpoint.npz", bad, change)
+    code, _, err = _run(capsys, "--resume", str(bad), "--iters", "9", "--out", str(tmp_path / "o"))
+    assert code == 2 and field in err and str(bad) in err and err.count("\n") == 1, err
+    if name not in ("adam", "iteration"):                   # render needs the parameters only
+        code, _, err = _run(capsys, "--render", str(bad), "--size", "8", "8", "--out", str(tmp_path / "r.png"))
+        assert code == 2 and field in err and err.count("\n") == 1, err
+        assert not (tmp_path / "r.png").exists()
+
+
+def test_a_huge_member_header_is_refused_unread(tmp_path, capsys):
+    import zipfile
+    out = tmp_path / "run"
+    assert _train(capsys, out)[0] == 0
+    bad = tmp_path / "huge.npz"
+    with zipfile.ZipFile(out / "checkpoint.npz") as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "W2.npy":
+                header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }"
+                header = header + " " * (118 - len(header)) + "\n"
+                data = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+            dst.writestr(info, data)
+    code, _, err = _run(capsys, "--render", str(bad), "--size", "8", "8", "--out", str(tmp_path / "r.png"))
+    assert code == 2 and "'W2' declares" in err and err.count("\n") == 1, err
