@@ -18,6 +18,37 @@ class ImageError(ValueError):
     """An image name or file that cannot be used."""
 
 
+def image_size(source):
+    """(height, width, channels) of an image from its header alone, or None when unknown.
+
+    Image files are opened with Pillow, which reads the header without decoding the pixels;
+    bundled pictures are small and report None.
+    """
+    if not os.path.exists(source):
+        return None
+    try:
+        from PIL import Image
+        with Image.open(source) as im:
+            width, height = im.size
+            return height, width, len(im.getbands())
+    except Exception:
+        return None          # not an image Pillow knows: the reader will say what is wrong
+
+
+def load_bytes(size, resize_to=None):
+    """Estimated peak bytes of loading an image of ``size`` = (H, W, C) and resizing it.
+
+    The decoded pixels (up to 2 bytes each), the float64 copy in [0, 1], and with a resize
+    its float64 output plus the warp's two float64 coordinate maps.
+    """
+    h, w, c = size
+    total = h * w * c * (2 + 8)
+    if resize_to:
+        H, W = resize_to
+        total += H * W * (c * 8 + 2 * 8)
+    return total
+
+
 def load_image(source):
     """An image as float64 in [0, 1], shape (H, W) for grey or (H, W, 3) for colour.
 

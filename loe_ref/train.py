@@ -14,14 +14,14 @@ from . import checkpoint, outputs
 from . import shards
 from .backend import get_xp, to_device, to_host
 from .cpu import keep_freed_memory, single_threaded_blas, usable_cpus
-from .data import image_target, load_image, target_image
+from .data import image_size, image_target, load_bytes, load_image, target_image
 from .evaluate import GridEvaluator, predict_grid
 from .grids import expert_maps, pixel_coords_at
 from .losses import psnr
 from .network import count_params, init_params
 from .workers import Workers, worker_count
 from .optim import Adam
-from .rundir import check_memory
+from .rundir import OVERHEAD, RunDirError, available_bytes, check_memory, step_bytes
 from .sampler import SAMPLERS, PixelSampler
 
 SCHEDULES = ("constant", "cosine", "step")
@@ -109,7 +109,20 @@ RESUME_KEYS = ("image", "size", "lr", "schedule", "seed", "dtype", "batch", "sam
 
 
 def prepare_image(opts):
-    """The target image in [0, 1], resized to ``opts.size`` when given."""
+    """The target image in [0, 1], resized to ``opts.size`` when given.
+
+    The image's header is read first, and a load or resize that cannot fit in the
+    available memory is refused before any pixel is decoded.
+    """
+    size = image_size(opts.image)
+    if size is not None or opts.size:
+        need = load_bytes(size or (*opts.size, 3), tuple(opts.size) if opts.size else None)
+        available = available_bytes()
+        if available is not None and need > available:
+            shape = f"{size[0]} x {size[1]} image" if size else "image"
+            raise RunDirError(f"loading the {shape}{f' and resizing it to {opts.size[0]} x {opts.size[1]}' if opts.size else ''} "
+                              f"needs about {need / 2 ** 30:.1f} GiB but {available / 2 ** 30:.1f} GiB are available; "
+                              f"use a smaller image or a smaller --size")
     img = load_image(opts.image)
     if opts.size and tuple(opts.size) != img.shape[:2]:
         from skimage.transform import resize
@@ -341,6 +354,15 @@ def render(path, size, out_path, device="cpu", chunk=65536):
     cfg, params, _, _ = checkpoint.load(path)
     if cfg.in_dims != 2:
         raise ValueError(f"checkpoint {path!r} is a {cfg.in_dims}-D signal; rendering needs an image")
+    pixels = int(np.prod(size))
+    # the float32 prediction, its float64 [0, 1] image and the 8-bit PNG, and one chunk's evaluation
+    rows = min(chunk, pixels)
+    need = (pixels * cfg.out_channels * (4 + 8 + 1) + rows * (cfg.out_channels + cfg.in_dims) * 4
+            + step_bytes(cfg, min(rows, shards.SHARD_ROWS), np.float32, backward=False) + OVERHEAD)
+    available = available_bytes()
+    if available is not None and need > available:
+        raise RunDirError(f"rendering {size[0]} x {size[1]} pixels needs about {need / 2 ** 30:.1f} GiB but "
+                          f"{available / 2 ** 30:.1f} GiB are available; lower --size")
     xp = get_xp(device)
     dev = {k: to_device(v, xp) for k, v in params.items()}
     pred = np.empty((int(np.prod(size)), cfg.out_channels), dtype=np.float32)

@@ -412,3 +412,26 @@ def test_a_huge_member_header_is_refused_unread(tmp_path, capsys):
             dst.writestr(info, data)
     code, _, err = _run(capsys, "--render", str(bad), "--size", "8", "8", "--out", str(tmp_path / "r.png"))
     assert code == 2 and "'W2' declares" in err and err.count("\n") == 1, err
+
+
+def test_a_load_or_render_that_cannot_fit_is_refused_before_it_starts(tmp_path, capsys):
+    t = time.perf_counter()
+    code, _, err = _run(capsys, *SMALL, "--size", "100000", "100000", "--out", str(tmp_path / "big"))
+    assert code == 2 and "GiB" in err and "--size" in err and err.count("\n") == 1, err
+    out = tmp_path / "run"
+    assert _train(capsys, out)[0] == 0
+    code, _, err = _run(capsys, "--render", str(out / "checkpoint.npz"), "--size", "100000", "100000",
+                        "--out", str(tmp_path / "r.png"))
+    assert code == 2 and "rendering 100000 x 100000" in err and err.count("\n") == 1, err
+    assert time.perf_counter() - t < 20 and not (tmp_path / "big").exists() and not (tmp_path / "r.png").exists()
+
+
+def test_an_image_header_is_read_before_its_pixels(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+    from loe_ref import train
+    path = tmp_path / "wide.png"
+    Image.new("1", (3000, 2000)).save(path)                 # a tiny file of 6 M pixels
+    monkeypatch.setattr(train, "available_bytes", lambda: 10 * 2 ** 20)
+    monkeypatch.setattr(train, "load_image", lambda *a: pytest.fail("the pixels were decoded"))
+    code, _, err = _run(capsys, "--image", str(path), "--quiet", "--out", str(tmp_path / "o"))
+    assert code == 2 and "2000 x 3000 image" in err and err.count("\n") == 1, err
