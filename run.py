@@ -111,6 +111,15 @@ def parser():
     return p
 
 
+def trained_image(meta, name):
+    """The image a checkpoint was trained on: its recorded absolute path, else its path from
+    the folder the run was started in, else the name as given then (a bundled picture)."""
+    for path in (meta.get("image_path"), os.path.join(meta.get("cwd", ""), name)):
+        if path and os.path.isfile(path):
+            return path
+    return name
+
+
 def resolve(args):
     """Config, TrainOptions, output folder, image and the checkpoint's iteration (0 when new).
 
@@ -124,6 +133,7 @@ def resolve(args):
         done = int(meta.get("iteration", 0))
         model.update({k: getattr(saved_cfg, k) for k in model})
         train.update({k: v for k, v in meta.get("options", {}).items() if k in train})
+        train["image"] = trained_image(meta, train["image"])
         out = out or os.path.dirname(os.path.abspath(args.resume))
     given = {k: v for k, v in vars(args).items() if v is not None}
     model.update({k: v for k, v in given.items() if k in model})
@@ -160,7 +170,7 @@ def main(argv=None):
         cfg, opts, out, image, done = resolve(args)
         trainer = Trainer(cfg, opts, out, image)
         if args.resume:
-            load_resumable(args.resume, cfg, opts)          # one that does not fit fails before --out is made
+            load_resumable(args.resume, cfg, opts, trainer.fingerprint)   # a misfit fails before --out is made
             if done >= opts.iters and outputs_complete(out):
                 print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}) and its outputs "
                       f"are complete; nothing to do. Give a larger --iters to train on.")

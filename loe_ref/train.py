@@ -108,6 +108,12 @@ DIVERGED = 100
 RESUME_KEYS = ("image", "size", "lr", "schedule", "seed", "dtype", "batch", "sampler", "beta2")
 
 
+def image_fingerprint(values):
+    """sha256 (hex) of an image's values as trained: the same pixels give the same text."""
+    import hashlib
+    return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()
+
+
 def prepare_image(opts):
     """The target image in [0, 1], resized to ``opts.size`` when given.
 
@@ -130,14 +136,23 @@ def prepare_image(opts):
     return img
 
 
-def load_resumable(path, cfg, opts):
+def load_resumable(path, cfg, opts, fingerprint=None):
     """(params, extra, meta) of checkpoint ``path``, which must continue run (cfg, opts).
 
     Raises CheckpointError when the file is damaged, lacks training state, or was trained
     with another configuration or with options that change the numbers (RESUME_KEYS, and
-    the run's length under a schedule that depends on it).
+    the run's length under a schedule that depends on it). ``fingerprint``: the image's
+    (``image_fingerprint``); where the checkpoint records one, the pixels must be the same,
+    under whatever path, instead of the image's name.
     """
     saved_cfg, params, extra, meta = checkpoint.load(path)
+    keys = RESUME_KEYS
+    if fingerprint is not None and meta.get("image_sha256"):
+        if meta["image_sha256"] != fingerprint:
+            raise checkpoint.CheckpointError(
+                f"checkpoint {path!r} was trained on other pixels: {meta.get('image_path')!r} then, "
+                f"{opts.image!r} now (their sha256 differ); give --image the picture it was trained on")
+        keys = tuple(k for k in RESUME_KEYS if k != "image")
     if saved_cfg != cfg:
         diff = [f"{k}: {v!r} in the checkpoint, {getattr(cfg, k)!r} now"
                 for k, v in asdict(saved_cfg).items() if getattr(cfg, k) != v]
@@ -148,7 +163,7 @@ def load_resumable(path, cfg, opts):
     saved.setdefault("beta2", 0.999)
     saved["lr"] = TrainOptions(**saved).learning_rate(cfg)     # the rates in effect
     now["lr"] = opts.learning_rate(cfg)
-    diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in RESUME_KEYS if saved.get(k) != now[k]]
+    diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in keys if saved.get(k) != now[k]]
     if opts.schedule != "constant" and saved.get("iters") != opts.iters:
         diff.append(f"iters: {saved.get('iters')!r} in the checkpoint, {opts.iters!r} now "
                     f"({opts.schedule} schedule, which depends on the run's length)")
@@ -179,6 +194,7 @@ class Trainer:
         cpus = usable_cpus() if self.xp is np else 1
         check_memory(cfg, y.shape[0], opts.batch, opts.chunk, self.dtype, processes=worker_count(cpus))
         self.target = to_device(y.astype(self.dtype), self.xp)
+        self.fingerprint = image_fingerprint(y.astype(self.dtype))     # the pixels as trained
         self.params = {k: to_device(v.astype(self.dtype), self.xp) for k, v in init_params(cfg, opts.seed).items()}
         self.grid = GridEvaluator(cfg, self.shape, self.xp, self.dtype, opts.chunk)
         self.workers = None
@@ -196,7 +212,7 @@ class Trainer:
 
     def resume(self, path):
         """Load parameters, Adam state and history from a checkpoint of the same run."""
-        params, extra, meta = load_resumable(path, self.cfg, self.opts)
+        params, extra, meta = load_resumable(path, self.cfg, self.opts, self.fingerprint)
         for k, v in params.items():
             self.params[k][...] = to_device(v.astype(self.dtype), self.xp)
         self.opt.load_state({k: to_device(v, self.xp) for k, v in extra.items()}, meta["adam_t"])
@@ -319,7 +335,8 @@ class Trainer:
             raise TrainingError(f"training state {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} became "
                                 f"non-finite by iteration {self.iteration}; {kept}; {self.likely_cause()}")
         meta = {"iteration": self.iteration, "elapsed": self.elapsed, "history": self.history,
-                "first_loss": self.first_loss,
+                "first_loss": self.first_loss, "image_sha256": self.fingerprint, "cwd": os.getcwd(),
+                "image_path": os.path.abspath(self.opts.image) if os.path.exists(self.opts.image) else self.opts.image,
                 "best": list(self.best), "adam_t": self.opt.t, "options": asdict(self.opts)}
         checkpoint.save(os.path.join(self.out_dir, "checkpoint.npz"), self.params, self.cfg,
                         extra=self.opt.state(), meta=meta)

@@ -435,3 +435,26 @@ def test_an_image_header_is_read_before_its_pixels(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(train, "load_image", lambda *a: pytest.fail("the pixels were decoded"))
     code, _, err = _run(capsys, "--image", str(path), "--quiet", "--out", str(tmp_path / "o"))
     assert code == 2 and "2000 x 3000 image" in err and err.count("\n") == 1, err
+
+
+def test_a_resume_binds_to_the_pixels_it_was_trained_on(tmp_path, capsys, monkeypatch):
+    """Found from another folder by the recorded path; other pixels refused, the same accepted."""
+    from skimage import io
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    rng = np.random.default_rng(0)
+    io.imsave(a / "pic.png", rng.integers(0, 255, (24, 32), dtype=np.uint8), check_contrast=False)
+    io.imsave(b / "pic.png", rng.integers(0, 255, (24, 32), dtype=np.uint8), check_contrast=False)
+    io.imsave(b / "copy.png", io.imread(a / "pic.png"), check_contrast=False)
+    small = [x for x in SMALL if x not in ("--image", "coins", "--size", "24", "32")]
+    monkeypatch.chdir(a)
+    assert _run(capsys, *small, "--image", "pic.png", "--iters", "3", "--out", str(tmp_path / "run"))[0] == 0
+    monkeypatch.chdir(b)
+    ckpt = str(tmp_path / "run" / "checkpoint.npz")
+    code, _, err = _run(capsys, "--resume", ckpt, "--iters", "5", "--image", "pic.png", "--out", str(tmp_path / "x"))
+    assert code == 2 and "other pixels" in err and "a/pic.png" in err and err.count("\n") == 1, err
+    assert _run(capsys, "--resume", ckpt, "--iters", "5", "--image", "copy.png", "--out", str(tmp_path / "y"))[0] == 0
+    code, _, err = _run(capsys, "--resume", ckpt, "--iters", "6")        # found at a/pic.png from b
+    assert code == 0, err
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["training"]["image"] == str(a / "pic.png")
