@@ -2,6 +2,7 @@
 """Fit a Levels-of-Experts network to an image: python run.py --help."""
 import argparse
 import os
+import signal
 import sys
 from dataclasses import asdict
 
@@ -227,8 +228,14 @@ def render_only(args):
         raise ValueError("--render needs --size H W and --out PATH.png")
     if os.path.splitext(args.out)[1].lower() != ".png":
         raise ValueError(f"--out {args.out!r} must name a .png file for --render")
-    render(args.render, args.size, args.out, args.device or TRAIN_DEFAULTS["device"],
-           args.chunk or TRAIN_DEFAULTS["chunk"])
+    with rundir.InterruptSignals() as signals:
+        try:
+            render(args.render, args.size, args.out, args.device or TRAIN_DEFAULTS["device"],
+                   args.chunk or TRAIN_DEFAULTS["chunk"])
+        except KeyboardInterrupt:
+            name = signal.Signals(signals.received or signal.SIGINT).name
+            print(f"error: render interrupted by {name}; {args.out} was not written", file=sys.stderr)
+            return 128 + int(signals.received or signal.SIGINT)
     print(f"rendered {args.render} at {args.size[0]} x {args.size[1]} to {args.out}")
     return 0
 

@@ -128,6 +128,31 @@ class StopSignals:
         return 0 if self.requested is None else 128 + int(self.requested)
 
 
+class InterruptSignals:
+    """Within the block, SIGTERM and SIGHUP interrupt like Ctrl-C (KeyboardInterrupt), so
+    the temporary file of a write in progress is removed on the way out (for work that has
+    no step to finish, such as a render). ``received``: the signal's number, or None."""
+
+    def __init__(self):
+        self.received, self.previous = None, {}
+
+    def _handle(self, signum, frame):
+        self.received = signum
+        raise KeyboardInterrupt
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+                sig = getattr(signal, name, None)
+                if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                    self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
 def plan_bytes(cfg, dtype):
     """Bytes per point of a routing plan: three int32 indices per layer and the unsort index
     (nearest), or the coefficients, corners and fractions of every layer (linear)."""

@@ -458,3 +458,19 @@ def test_a_resume_binds_to_the_pixels_it_was_trained_on(tmp_path, capsys, monkey
     code, _, err = _run(capsys, "--resume", ckpt, "--iters", "6")        # found at a/pic.png from b
     assert code == 0, err
     assert json.loads((tmp_path / "run" / "config.json").read_text())["training"]["image"] == str(a / "pic.png")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_an_interrupted_render_leaves_no_temporary(tmp_path, capsys, sig):
+    out = tmp_path / "run"
+    assert _train(capsys, out)[0] == 0
+    png = tmp_path / "pics" / "big.png"
+    proc = subprocess.Popen([sys.executable, "run.py", "--render", str(out / "checkpoint.npz"), "--size", "3000",
+                             "3000", "--chunk", "4096", "--out", str(png)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig and "was not written" in stderr, stderr
+    assert not png.exists() and not [f for f in os.listdir(png.parent) if f.startswith(".tmp")] \
+        if png.parent.exists() else True
