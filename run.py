@@ -14,6 +14,7 @@ from loe_ref.data import BUNDLED, ImageError
 from loe_ref.grids import ARRANGEMENTS
 from loe_ref.network import INITS, Config
 from loe_ref.progress import Progress
+from loe_ref.workers import WorkerError
 from loe_ref.train import (DTYPES, SAMPLERS, SCHEDULES, TrainingError, Trainer, TrainOptions, load_resumable,
                            prepare_image, render)
 
@@ -196,7 +197,7 @@ def main(argv=None):
                 trainer.save_checkpoint()
                 summary = trainer.write_outputs()
                 trainer.close()
-    except (ValueError, BackendError, ImageError, TrainingError, OSError) as exc:
+    except (ValueError, BackendError, ImageError, TrainingError, WorkerError, OSError) as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

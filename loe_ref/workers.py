@@ -25,6 +25,10 @@ import numpy as np
 from . import shards
 
 
+class WorkerError(RuntimeError):
+    """A worker process ended or failed, so the step's gradient is incomplete."""
+
+
 #: The parent's ends of every live worker's pipes, closed in each new worker after the fork.
 _PARENT_FDS = set()
 
@@ -145,14 +149,20 @@ class Workers:
         return shards.subtrees(0, len(shards.shard_ranges(P, np)), self.depth)
 
     def _run(self, kind, P):
-        for _, w in self.pipes:
-            os.write(w, f"{kind} {P}".encode())
+        try:
+            for _, w in self.pipes:
+                os.write(w, f"{kind} {P}".encode())
+        except BrokenPipeError:
+            raise WorkerError("a worker process has ended; the run cannot go on (its last checkpoint is kept)") from None
         try:
             mine = self._work(kind, P, 0)
         finally:
-            failed = [r for r, _ in self.pipes if os.read(r, 1) != b"0"]
-        if failed:
-            raise RuntimeError(f"{len(failed)} worker process(es) failed in {kind!r}")
+            replies = [os.read(r, 1) for r, _ in self.pipes]
+        if any(reply != b"0" for reply in replies):
+            ended = sum(reply == b"" for reply in replies)
+            raise WorkerError(f"{ended} worker process(es) ended and {len(replies) - ended} failed during a "
+                              f"{kind!r} command; the run cannot go on (its last checkpoint is kept)"
+                              if ended else f"a worker process failed during a {kind!r} command")
         return mine
 
     def sse_and_grads(self, p=None, target=None):

@@ -80,3 +80,19 @@ def test_a_trainer_on_two_processes_equals_one(tmp_path, monkeypatch):
         trainer.close()
     assert runs[1][0] == runs[2][0] and runs[1][2] == runs[2][2]
     assert all(np.array_equal(runs[1][1][k], runs[2][1][k]) for k in runs[1][1])
+
+
+def test_a_killed_worker_is_an_error_not_a_hang():
+    import signal
+    from loe_ref.workers import WorkerError
+    cfg = Config(layers=2, hidden=4)
+    params = {k: v.astype(np.float32) for k, v in init_params(cfg, 0).items()}
+    workers = Workers(2, cfg, params, 4096)
+    p = np.random.default_rng(0).uniform(0, 1, (4096, 2)).astype(np.float32)
+    target = np.zeros((4096, 1), np.float32)
+    workers.sse_and_grads(p, target)
+    os.kill(workers.pids[0], signal.SIGKILL)
+    os.waitpid(workers.pids[0], 0)
+    with pytest.raises(WorkerError, match="ended"):
+        workers.sse_and_grads(p, target)
+    workers.close()
