@@ -13,7 +13,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, activation_backward, activation_forward
 from .backend import xp_of
-from .blending import BLENDS, blend_backward
+from .blending import BLENDS, blend_backward, nearest_experts
 from .encoding import encode_backward, encode_forward, encoded_dims
 from .grids import ARRANGEMENTS, arrangement
 from .layers import (blended_linear_backward, blended_linear_forward, expert_linear_backward, expert_linear_forward,
@@ -147,12 +147,24 @@ def count_params(params):
     return int(sum(v.size for v in params.values()))
 
 
-def plan_for(cfg, p, dtype=None):
-    """The routing plan of coordinates p (P, d) through the network's grids."""
+def plan_for(cfg, p, dtype=None, experts=None):
+    """The routing plan of coordinates p (P, d) through the network's grids.
+
+    ``experts`` (P, L): the points' nearest experts, if looked up already (``expert_table``).
+    """
     if p.ndim != 2 or p.shape[1] != cfg.in_dims:
         raise ValueError(f"coordinates of shape {tuple(p.shape)} do not match in_dims={cfg.in_dims}")
     alpha, beta = cfg.scales()
-    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype)
+    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype, experts=experts)
+
+
+def expert_table(cfg, p):
+    """(P, L): the nearest expert of every point in every layer, to look batches up in; None
+    with linear blending (its plans need the coordinates themselves)."""
+    if cfg.blend != "nearest":
+        return None
+    alpha, beta = cfg.scales()
+    return nearest_experts(p, alpha, beta, cfg.tile).T.copy()
 
 
 #: What one position-dependent layer keeps for the backward pass.

@@ -80,10 +80,12 @@ def sort_by_expert(idx, n_experts, index_dtype):
     return order, (0,) + tuple(int(v) for v in counts.cumsum())
 
 
-def make_plan(p, alpha, beta, tile, blend, dtype=None):
+def make_plan(p, alpha, beta, tile, blend, dtype=None, experts=None):
     """Routes for coordinates p (P, d) through layers with scales alpha and offsets beta.
 
     Blend coefficients are stored in ``dtype`` (default: that of p), the activations' dtype.
+    ``experts`` (P, L): the nearest experts of the points, when looked up beforehand (a
+    training image's table, ``blending.nearest_experts`` of every pixel).
     """
     xp = xp_of(p)
     P = p.shape[0]
@@ -101,7 +103,8 @@ def make_plan(p, alpha, beta, tile, blend, dtype=None):
         blend_forward(blend, p, 1.0, 0.0, tile)                 # the error that names the blends
     position = natural
     routes = []
-    for idx in nearest_experts(p, alpha, beta, tile):         # (P,) experts of one layer
+    table = nearest_experts(p, alpha, beta, tile) if experts is None else experts.T
+    for idx in table:                                        # (P,) experts of one layer
         order, offsets = sort_by_expert(idx, n_experts, index)
         gather = position[order]              # previous working row of each working row
         if bool((gather == natural).all()):   # the previous layer's order (one expert, same cells)

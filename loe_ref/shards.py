@@ -58,30 +58,32 @@ def add_sse_grads(a, b):
     return a[0] + b[0], a[1]
 
 
-def shard_sse_and_grads(params, cfg, p, target, count, plan=None):
+def shard_sse_and_grads(params, cfg, p, target, count, plan=None, experts=None):
     """(sum of squared errors, gradients) of one shard: p (R, d), target (R, C).
 
     The MSE of the whole batch is sse / count with count = P C entries; its gradient
     2 (pred - target) / count (docs/derivations.md, section 7) is back-propagated here.
     """
-    pred, cache = forward(params, plan or plan_for(cfg, p, params["W_out"].dtype), cfg)
+    pred, cache = forward(params, plan or plan_for(cfg, p, params["W_out"].dtype, experts), cfg)
     diff = pred - target
     sse = (diff * diff).sum()
     diff *= 2.0 / count
     return sse, backward(diff, cache, cfg)
 
 
-def sse_and_grads(params, cfg, p, target, rows=None, plans=None, node=None):
+def sse_and_grads(params, cfg, p, target, rows=None, plans=None, node=None, experts=None):
     """(sum of squared errors, gradients of the MSE) over the batch p (P, d), target (P, C).
 
-    ``plans``: the shards' plans, when built beforehand. ``node``: only the shards lo..hi-1
-    of that subtree (a worker's part). The sse is a 0-d array of the parameters' dtype.
+    ``plans``: the shards' plans, when built beforehand; ``experts`` (P, L): the points'
+    nearest experts, when looked up. ``node``: only the shards lo..hi-1 of that subtree (a
+    worker's part). The sse is a 0-d array of the parameters' dtype.
     """
     ranges = shard_ranges(p.shape[0], xp_of(params["W_out"]), rows)
 
     def leaf(k):
         s, t = ranges[k]
-        return shard_sse_and_grads(params, cfg, p[s:t], target[s:t], target.size, plans and plans[k])
+        return shard_sse_and_grads(params, cfg, p[s:t], target[s:t], target.size, plans and plans[k],
+                                   None if experts is None else experts[s:t])
 
     lo, hi = node or (0, len(ranges))
     return tree_sum(lo, hi, leaf, add_sse_grads)

@@ -18,7 +18,7 @@ from .data import image_size, image_target, load_bytes, load_image, target_image
 from .evaluate import GridEvaluator, predict_grid
 from .grids import expert_maps, pixel_coords_at
 from .losses import psnr
-from .network import count_params, init_params
+from .network import count_params, expert_table, init_params
 from .workers import Workers, worker_count
 from .optim import Adam
 from .rundir import OVERHEAD, RunDirError, available_bytes, check_memory, step_bytes
@@ -197,6 +197,8 @@ class Trainer:
         self.fingerprint = image_fingerprint(y.astype(self.dtype))     # the pixels as trained
         self.params = {k: to_device(v.astype(self.dtype), self.xp) for k, v in init_params(cfg, opts.seed).items()}
         self.grid = GridEvaluator(cfg, self.shape, self.xp, self.dtype, opts.chunk)
+        # every pixel's experts, looked up by the batches (only with the grid's coordinates at hand)
+        self.experts = None if self.grid.coords is None else expert_table(cfg, self.grid.coords)
         self.workers = None
         # worth forking: batches of several shards, or a cached grid (full-image steps, evaluations)
         sharded = opts.batch and len(shards.shard_ranges(opts.batch, self.xp)) > 1
@@ -238,10 +240,11 @@ class Trainer:
             idx = self.xp.arange(self.target.shape[0]) if self.opts.batch == 0 else \
                 to_device(self.batch_indices(it), self.xp)
             target, p = self.target[idx], pixel_coords_at(idx, self.shape, self.dtype)
+            experts = None if self.experts is None else self.experts[idx]
             if self.workers is not None and self.opts.batch:
-                sse, grads = self.workers.sse_and_grads(p, target)
+                sse, grads = self.workers.sse_and_grads(p, target, experts)
             else:
-                sse, grads = shards.sse_and_grads(self.params, self.cfg, p, target)
+                sse, grads = shards.sse_and_grads(self.params, self.cfg, p, target, experts=experts)
         self.opt.step(self.params, grads, self.opts.lr_at(self.cfg, it))
         return sse / target.size
 

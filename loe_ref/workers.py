@@ -76,6 +76,7 @@ class Workers:
             self.params[k][...] = v
         self.p = shared_array((batch, cfg.in_dims), dtype)
         self.target = shared_array((batch, cfg.out_channels), dtype)
+        self.experts = shared_array((batch, cfg.layers), np.int16 if cfg.n_experts < 2 ** 15 else np.int64)
         self.grads = shared_array((count, flat.size), dtype)            # each subtree's sum
         self.sse = shared_array((count,), dtype)
         self.pred = None if grid is None or grid.plans is None else \
@@ -129,9 +130,11 @@ class Workers:
         if rank >= len(nodes):
             return None
         node = nodes[rank]
-        if kind in ("grads", "grid-grads"):
-            if kind == "grads":
-                sse, grads = shards.sse_and_grads(self.params, self.cfg, self.p[:P], self.target[:P], node=node)
+        if kind in ("grads", "grads-experts", "grid-grads"):
+            if kind in ("grads", "grads-experts"):
+                experts = self.experts[:P] if kind == "grads-experts" else None
+                sse, grads = shards.sse_and_grads(self.params, self.cfg, self.p[:P], self.target[:P], node=node,
+                                                  experts=experts)
             else:
                 sse, grads = shards.sse_and_grads(self.params, self.cfg, self.grid.coords, self.grid_target,
                                                   plans=self.grid.plans, node=node)
@@ -165,16 +168,18 @@ class Workers:
                               if ended else f"a worker process failed during a {kind!r} command")
         return mine
 
-    def sse_and_grads(self, p=None, target=None):
+    def sse_and_grads(self, p=None, target=None, experts=None):
         """shards.sse_and_grads of the batch (of the whole grid when p is None), its subtrees
-        shared among the processes."""
+        shared among the processes; ``experts``: the batch's nearest experts, if looked up."""
         if p is None:
             P = self.grid_target.shape[0]
             mine = self._run("grid-grads", P)
         else:
             P = p.shape[0]
             self.p[:P], self.target[:P] = p, target
-            mine = self._run("grads", P)
+            if experts is not None:
+                self.experts[:P] = experts
+            mine = self._run("grads" if experts is None else "grads-experts", P)
         nodes = self._nodes(P)
         known = {nodes[0]: mine}
         for rank in range(1, len(nodes)):

@@ -204,3 +204,19 @@ def test_checkpoint_roundtrip(tmp_path):
 def test_bad_config(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Config(**kwargs)
+
+
+@given(configs(blends=("nearest",)), st.integers(1, 40), st.integers(0, 2 ** 16))
+def test_a_plan_from_looked_up_experts_is_the_plan_from_coordinates(xp, cfg, P, seed):
+    """Batches look their experts up in the image's table (expert_table): the same plan."""
+    from loe_ref.network import expert_table
+    p = xp.asarray(np.random.default_rng(seed).uniform(0, 1, (P, cfg.in_dims)))
+    table = expert_table(cfg, p)
+    rows = xp.asarray(np.random.default_rng(seed + 1).permutation(P)[:max(1, P // 2)])
+    direct, looked_up = plan_for(cfg, p[rows]), plan_for(cfg, p[rows], experts=table[rows])
+    np.testing.assert_array_equal(to_host(direct.unsort), to_host(looked_up.unsort))
+    for a, b in zip(direct.routes, looked_up.routes):
+        assert a.offsets == b.offsets
+        for name in ("order", "gather", "spread"):
+            x, y = getattr(a, name), getattr(b, name)
+            assert (x is None) == (y is None) and (x is None or np.array_equal(to_host(x), to_host(y)))
