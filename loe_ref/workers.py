@@ -2,7 +2,8 @@
 
 docs/method.md, section 5. Python threads could not share this work: a shard makes a few
 hundred NumPy calls, and two threads handing the interpreter lock to each other at every
-call ran 1.2 x faster than one thread instead of 2 x (docs/performance.md, "Two cores").
+call ran 1.2 x faster than one thread instead of 2 x (docs/performance.md, "The training
+step against its floor").
 So the training loop forks ``count - 1`` processes that share the parameters' memory.
 Each step the parent writes the batch into shared arrays and every process (the parent
 included) sums one subtree of the shard tree (shards.py); the parent adds the subtrees
