@@ -20,7 +20,7 @@ from .grids import expert_maps, pixel_coords_at
 from .losses import psnr
 from .network import count_params, expert_table, init_params
 from .workers import Workers, worker_count
-from .optim import Adam
+from .optim import Adam, flat_views
 from .rundir import OVERHEAD, RunDirError, available_bytes, check_memory, step_bytes
 from .sampler import SAMPLERS, PixelSampler
 
@@ -195,7 +195,9 @@ class Trainer:
         check_memory(cfg, y.shape[0], opts.batch, opts.chunk, self.dtype, processes=worker_count(cpus))
         self.target = to_device(y.astype(self.dtype), self.xp)
         self.fingerprint = image_fingerprint(y.astype(self.dtype))     # the pixels as trained
-        self.params = {k: to_device(v.astype(self.dtype), self.xp) for k, v in init_params(cfg, opts.seed).items()}
+        host = {k: v.astype(self.dtype) for k, v in init_params(cfg, opts.seed).items()}
+        self.flat = self.xp.asarray(np.concatenate([v.ravel() for v in host.values()]))   # all parameters
+        self.params = flat_views(host, self.flat)
         self.grid = GridEvaluator(cfg, self.shape, self.xp, self.dtype, opts.chunk)
         # every pixel's experts, looked up by the batches (only with the grid's coordinates at hand)
         self.experts = None if self.grid.coords is None else expert_table(cfg, self.grid.coords)
@@ -205,8 +207,8 @@ class Trainer:
         if worker_count(cpus) > 1 and hasattr(os, "fork") and (sharded or self.grid.plans):
             self.workers = Workers(worker_count(cpus), cfg, self.params, max(opts.batch, 1), self.grid,
                                    self.target if self.grid.plans else None)
-            self.params = self.workers.params
-        self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2))
+            self.flat, self.params = self.workers.flat, self.workers.params
+        self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2), flat=self.flat)
         self.sampler = PixelSampler(opts.sampler, y.shape[0], opts.batch, opts.seed)
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
         self.first_loss = None             # the untrained network's loss, the yardstick of divergence

@@ -24,6 +24,7 @@ import weakref
 import numpy as np
 
 from . import shards
+from .optim import flat_views
 
 
 class WorkerError(RuntimeError):
@@ -67,18 +68,14 @@ class Workers:
         self.cfg, self.count, self.grid, self.grid_target = cfg, count, grid, grid_target
         self.depth = int(math.log2(count))
         dtype = params["W_out"].dtype
-        self.names = list(params)
-        self.shapes = {k: v.shape for k, v in params.items()}
-        sizes = [v.size for v in params.values()]
-        self.bounds = dict(zip(self.names, zip(np.cumsum([0] + sizes[:-1]), np.cumsum(sizes))))
-        flat = shared_array((sum(sizes),), dtype)
-        self.params = {k: self._view(flat, k) for k in self.names}
+        self.flat = shared_array((sum(v.size for v in params.values()),), dtype)
+        self.params = flat_views(params, self.flat)
         for k, v in params.items():
             self.params[k][...] = v
         self.p = shared_array((batch, cfg.in_dims), dtype)
         self.target = shared_array((batch, cfg.out_channels), dtype)
         self.experts = shared_array((batch, cfg.layers), np.int16 if cfg.n_experts < 2 ** 15 else np.int64)
-        self.grads = shared_array((count, flat.size), dtype)            # each subtree's sum
+        self.grads = [flat_views(params, g) for g in shared_array((count, self.flat.size), dtype)]   # subtree sums
         self.sse = shared_array((count,), dtype)
         self.pred = None if grid is None or grid.plans is None else \
             shared_array((grid.coords.shape[0], cfg.out_channels), dtype)
@@ -98,10 +95,6 @@ class Workers:
             _PARENT_FDS.update((child_end[0], parent_end[1]))
             self.pids.append(pid)
         self._finalizer = weakref.finalize(self, _close, self.pipes, self.pids)
-
-    def _view(self, flat, name):
-        s, t = self.bounds[name]
-        return flat[s:t].reshape(self.shapes[name])
 
     def _serve(self, rank, commands, replies):
         """The worker's loop: one command, one byte in reply, until "quit" or the pipe closes."""
@@ -143,7 +136,7 @@ class Workers:
                 return sse, grads
             self.sse[rank] = sse
             for k, g in grads.items():
-                self._view(self.grads[rank], k)[...] = g
+                self.grads[rank][k][...] = g
         else:
             shards.predict(self.params, self.cfg, self.grid.coords, plans=self.grid.plans, node=node,
                            out=self.pred)
@@ -184,7 +177,7 @@ class Workers:
         nodes = self._nodes(P)
         known = {nodes[0]: mine}
         for rank in range(1, len(nodes)):
-            known[nodes[rank]] = (self.sse[rank], {k: self._view(self.grads[rank], k) for k in self.names})
+            known[nodes[rank]] = (self.sse[rank], self.grads[rank])
         return shards.tree_sum(0, len(shards.shard_ranges(P, np)), None, shards.add_sse_grads,
                                self.depth, known)
 
