@@ -24,6 +24,10 @@ def atomic_path(path):
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())           # mkstemp makes 0600; give the user's usual mode
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:                  # name the file (a full disk does not)
+            raise OSError(exc.errno, f"{exc.strerror or exc} while writing {os.fspath(path)!r}") from None
+        raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
