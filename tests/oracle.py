@@ -2,7 +2,7 @@
 
 Every layer gets the dense blending coefficients B (P, N) of every point, builds each
 point's own weight matrix W(p) = sum_j B_j(p) W_j (P, Ci, Co) and applies it in natural
-order, without sorting, gathers or row blocks (docs/method.md, sections 1-4). Forward and
+order, without sorting, gathers or shards (docs/method.md, sections 1-4). Forward and
 backward are written out here in float64 NumPy, independently of loe_ref's blending,
 routing, layer and network code; only the arrangement's (alpha, beta) come from
 ``Config.scales``.

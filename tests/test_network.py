@@ -110,7 +110,7 @@ def test_a_layer_in_the_previous_order_gathers_nothing(xp, cfg, P, seed):
 
 @given(configs(), st.integers(1, 10), st.integers(0, 2 ** 16))
 def test_network_backward_matches_finite_differences(xp, cfg, P, seed):
-    """Every parameter tensor and the coordinates, for random architectures and row blocks."""
+    """Every parameter tensor and the coordinates, for random architectures."""
     rng = np.random.default_rng(seed)
     params = init_params(cfg, seed)
     p = _points(cfg, P, rng, params, xp)
