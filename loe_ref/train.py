@@ -193,8 +193,9 @@ class Trainer:
                              f"use a batch of at most {y.shape[0]}, or 0 for the whole image")
         cpus = usable_cpus() if self.xp is np else 1
         check_memory(cfg, y.shape[0], opts.batch, opts.chunk, self.dtype, processes=worker_count(cpus))
-        self.target = to_device(y.astype(self.dtype), self.xp)
-        self.fingerprint = image_fingerprint(y.astype(self.dtype))     # the pixels as trained
+        values = y.astype(self.dtype)
+        self.target = to_device(values, self.xp)
+        self.fingerprint = image_fingerprint(values)                   # the pixels as trained
         host = {k: v.astype(self.dtype) for k, v in init_params(cfg, opts.seed).items()}
         self.flat = self.xp.asarray(np.concatenate([v.ravel() for v in host.values()]))   # all parameters
         self.params = flat_views(host, self.flat)
@@ -257,9 +258,9 @@ class Trainer:
         return self.grid.predict(self.params)
 
     def psnr(self):
-        """PSNR of the current reconstruction."""
-        if self.workers is not None and self.grid.plans is not None:
-            return psnr(self.workers.predict_grid(), self.target)
+        """PSNR of the current reconstruction (chunk by chunk when the grid is not cached)."""
+        if self.grid.plans is not None:
+            return psnr(self.predict_image(), self.target)
         return self.grid.psnr(self.params, self.target)
 
     def close(self):
