@@ -2,21 +2,23 @@
 """Fit a Levels-of-Experts network to an image: python run.py --help."""
 import argparse
 import os
+import re
 import signal
 import sys
 from dataclasses import asdict
 
-from loe_ref import checkpoint, outputs, recipes, rundir
+from loe_ref import checkpoint, recipes, rundir, session
 from loe_ref.activations import ACTIVATIONS
-from loe_ref.backend import DEVICES, BackendError
+from loe_ref.backend import DEVICES
 from loe_ref.blending import BLENDS
-from loe_ref.data import BUNDLED, ImageError
+from loe_ref.data import BUNDLED, prepare_image
 from loe_ref.grids import ARRANGEMENTS
 from loe_ref.network import INITS, Config
-from loe_ref.progress import Progress
-from loe_ref.workers import WorkerError
-from loe_ref.train import (DTYPES, SAMPLERS, SCHEDULES, TrainingError, Trainer, TrainOptions, load_resumable,
-                           prepare_image, render)
+from loe_ref.options import DTYPES, SCHEDULES, TrainOptions
+from loe_ref.render import render
+from loe_ref.resume import load_resumable, trained_image
+from loe_ref.sampler import SAMPLERS
+from loe_ref.train import Trainer
 
 MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe")
 MODEL_DEFAULTS = {k: v for k, v in asdict(Config()).items() if k in MODEL_KEYS}
@@ -113,15 +115,6 @@ def parser():
     return p
 
 
-def trained_image(meta, name):
-    """The image a checkpoint was trained on: its recorded absolute path, else its path from
-    the folder the run was started in, else the name as given then (a bundled picture)."""
-    for path in (meta.get("image_path"), os.path.join(meta.get("cwd", ""), name)):
-        if path and os.path.isfile(path):
-            return path
-    return name
-
-
 def resolve(args):
     """Config, TrainOptions, output folder, image and the checkpoint's iteration (0 when new).
 
@@ -141,7 +134,7 @@ def resolve(args):
     model.update({k: v for k, v in given.items() if k in model})
     given_train = {k: (list(v) if k == "size" else v) for k, v in given.items() if k in train}
     train.update({k: v for k, v in given_train.items() if k in ("image", "size")})
-    image = prepare_image(TrainOptions(image=train["image"], size=train["size"]))
+    image = prepare_image(train["image"], train["size"])
     pixels = image.shape[0] * image.shape[1]
     if args.resume:
         train.update(given_train)
@@ -163,59 +156,51 @@ def resolve(args):
     return cfg, opts, out, image, done
 
 
+#: A parameter named in a library message, `name`: run.py shows it as the flag --name.
+PARAMETER = re.compile(r"`([a-z][a-z0-9_]*)`")
+
+
+def flags(text):
+    """A library message in the command line's words: `lr` becomes --lr, `eval_every` --eval-every."""
+    return PARAMETER.sub(lambda m: "--" + m.group(1).replace("_", "-"), " ".join(str(text).split()))
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
-    out, signals = None, None
+    out = None
     try:
         if args.render:
             return render_only(args)
         cfg, opts, out, image, done = resolve(args)
-        trainer = Trainer(cfg, opts, out, image)
+        trainer = Trainer(cfg, opts, image)
         if args.resume:
             load_resumable(args.resume, cfg, opts, trainer.fingerprint)   # a misfit fails before --out is made
             if done >= opts.iters and outputs_complete(out):
+                trainer.close()
                 print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}) and its outputs "
                       f"are complete; nothing to do. Give a larger --iters to train on.")
                 return 0
-        with rundir.FolderLock(out):        # one process per folder; the checkpoint read under the lock
-            if args.resume:
-                trainer.resume(args.resume)
-            here = False                    # resuming the checkpoint of this very folder
-            if args.resume and os.path.isdir(out):
-                here = os.path.samefile(os.path.dirname(os.path.abspath(args.resume)), out)
-            rundir.prepare(out, overwrite=args.overwrite, resuming_here=here)
-            outputs.write_json(os.path.join(out, "config.json"),
-                               {"model": asdict(cfg), "training": asdict(opts),
-                                "learning_rate": opts.learning_rate(cfg), "image_shape": list(image.shape),
-                                "resumed_from": args.resume})
-            progress = Progress(opts.iters, trainer.iteration, args.quiet)
-            with rundir.StopSignals(lambda name: progress.log(
-                    f"{name}: stopping after this step (a second signal aborts)")) as stop:
-                signals = stop
-                completed = trainer.fit(progress, stop=lambda: stop.requested is not None)
-                progress.close()
-                trainer.save_checkpoint()
-                summary = trainer.write_outputs()
-                trainer.close()
-    except (ValueError, BackendError, ImageError, TrainingError, WorkerError, OSError) as exc:
-        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
+        outcome = session.run(trainer, out, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
+    except session.ERRORS as exc:
+        print("error: " + flags(exc), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        ckpt = out and os.path.join(out, "checkpoint.npz")
-        kept = (f"the last checkpoint written, {ckpt}, is kept" if ckpt and os.path.exists(ckpt) and not args.render
-                else "no checkpoint was written")
-        if signals is not None and signals.requested is not None:
-            print(f"error: aborted by a second signal; {kept}", file=sys.stderr)
-            return signals.exit_code
+    except session.Interrupted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:                  # before the run began
+        ckpt = out and os.path.join(out, session.CHECKPOINT)
+        kept = f"the last checkpoint written, {ckpt}, is kept" if ckpt and os.path.exists(ckpt) else \
+            "no checkpoint was written"
         print(f"error: interrupted; {kept}", file=sys.stderr)
         return 130
-    if not completed:
-        print(f"stopped at iteration {trainer.iteration} of {opts.iters}; resume with "
-              f"python run.py --resume {os.path.join(out, 'checkpoint.npz')}")
+    summary = outcome.summary
+    if not outcome.completed:
+        print(f"stopped at iteration {summary['iterations']} of {opts.iters}; resume with "
+              f"python run.py --resume {os.path.join(out, session.CHECKPOINT)}")
     print(f"peak PSNR {summary['peak_psnr']:.2f} dB at iteration {summary['peak_iteration']} "
           f"(final {summary['final_psnr']:.2f} dB, {summary['seconds_per_iteration']:.2f} s/iteration)")
     print(f"outputs in {out}")
-    return 0 if completed else signals.exit_code
+    return outcome.exit_code
 
 
 def outputs_complete(out):

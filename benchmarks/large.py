@@ -19,25 +19,27 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from memory import rss_peak    # noqa: E402  (benchmarks/memory.py: VmHWM of this process)
+from loe_ref.memory import rss_peak    # noqa: E402
 
 
 def run_one(size, batch, chunk, steps):
     from loe_ref.network import Config
-    from loe_ref.train import Trainer, TrainOptions, render
+    from loe_ref.options import TrainOptions
+    from loe_ref.render import render
+    from loe_ref.train import Trainer
 
     cfg = Config()
     opts = TrainOptions(image="camera", size=[size, size], iters=steps, batch=batch, chunk=chunk)
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
-        trainer = Trainer(cfg, opts, out)
+        trainer = Trainer(cfg, opts)
         for it in range(steps):
             trainer.step(it)
         t_steps = time.perf_counter() - t0
         t1 = time.perf_counter()
         value = trainer.psnr()
         t_eval = time.perf_counter() - t1
-        trainer.save_checkpoint()
+        trainer.save_checkpoint(os.path.join(out, "checkpoint.npz"))
         t2 = time.perf_counter()
         render(os.path.join(out, "checkpoint.npz"), (size, size), os.path.join(out, "render.png"), chunk=chunk)
         t_render = time.perf_counter() - t2
@@ -69,7 +71,7 @@ def main():
         records.append(json.loads(out.strip().splitlines()[-1]))
         print(json.dumps(records[-1]), flush=True)
     if args.json:
-        from loe_ref.outputs import write_json
+        from loe_ref.files import write_json
         write_json(args.json, records)
 
 

@@ -3,7 +3,7 @@
 
 Each configuration runs in a fresh process: after the imports it notes the resident
 memory, then builds the trainer, takes two steps and one evaluation, and reports the peak
-resident memory above that baseline next to ``rundir.peak_bytes`` (docs/method.md,
+resident memory above that baseline next to ``memory.peak_bytes`` (docs/method.md,
 section 7). The estimate should lie within 25% of the measurement.
 
     python benchmarks/memory.py --json benchmarks/results/memory.json
@@ -11,10 +11,8 @@ section 7). The estimate should lie within 25% of the measurement.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -30,49 +28,31 @@ CASES = [
 ]
 
 
-def status_bytes(field):
-    """A field of /proc/self/status (VmRSS, VmHWM) in bytes, or None off Linux."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def rss_peak():
-    """Peak resident memory of this process image. VmHWM, not ru_maxrss: on Linux the latter
-    keeps the high-water mark of the parent process this one was forked from."""
-    hwm = status_bytes("VmHWM")
-    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def run_one(index):
     import numpy as np
     os.environ["LOE_REF_CPUS"] = "1"                  # one process: its peak is the run's
-    from loe_ref import rundir
+    from loe_ref import memory
+    from loe_ref.data import prepare_image
     from loe_ref.network import Config
-    from loe_ref.train import Trainer, TrainOptions, prepare_image
+    from loe_ref.options import TrainOptions
+    from loe_ref.train import Trainer
     label, model, train = CASES[index]
     cfg = Config(**model)
     opts = TrainOptions(image="camera", iters=2, **train)
-    base = status_bytes("VmRSS") or rss_peak()
+    base = memory.status_bytes("VmRSS") or memory.rss_peak()
     try:                                              # restart the high-water mark from here
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")
     except OSError:
         pass
-    image = prepare_image(opts)
-    with tempfile.TemporaryDirectory() as out:
-        trainer = Trainer(cfg, opts, out, image)
-        for it in range(2):
-            trainer.step(it)
-        trainer.psnr()
-    measured = rss_peak() - base
+    image = prepare_image(opts.image, opts.size)
+    trainer = Trainer(cfg, opts, image)
+    for it in range(2):
+        trainer.step(it)
+    trainer.psnr()
+    measured = memory.rss_peak() - base
     pixels = image.shape[0] * image.shape[1]
-    train_est, eval_est = rundir.peak_bytes(cfg, pixels, opts.batch, opts.chunk, np.dtype(opts.dtype))
+    train_est, eval_est = memory.peak_bytes(cfg, pixels, opts.batch, opts.chunk, np.dtype(opts.dtype))
     estimate = max(train_est, eval_est)
     return {"case": label, "measured_gib": round(measured / 2 ** 30, 3), "estimate_gib": round(estimate / 2 ** 30, 3),
             "estimate_over_measured": round(estimate / measured, 3)}
@@ -94,7 +74,7 @@ def main():
         print(f"{rec['case']:48s} measured {rec['measured_gib']:6.3f} GiB  estimate {rec['estimate_gib']:6.3f} GiB  "
               f"ratio {rec['estimate_over_measured']:.2f}", flush=True)
     if args.json:
-        from loe_ref.outputs import write_json
+        from loe_ref.files import write_json
         write_json(args.json, records)
 
 

@@ -71,11 +71,12 @@ def run_one(batch, threads, rounds, steps, blend, act, device="cpu"):
     """Median ms of the step and of the floor, alternating ``rounds`` rounds of ``steps`` each."""
     from loe_ref.cpu import blas_info, cpu_name
     from loe_ref.network import Config
-    from loe_ref.train import Trainer, TrainOptions
+    from loe_ref.options import TrainOptions
+    from loe_ref.train import Trainer
     os.environ["LOE_REF_CPUS"] = str(threads)
     cfg = Config(blend=blend, act=act)
     opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6, device=device)
-    trainer = Trainer(cfg, opts, out_dir=None)
+    trainer = Trainer(cfg, opts)
     floor = Floor(cfg, batch or trainer.target.shape[0], threads, xp=trainer.xp)
     sync = trainer.xp.cuda.Device().synchronize if device == "gpu" else (lambda: None)
     it = 0
@@ -138,7 +139,7 @@ def main():
             print(f"{'threads':>7s} {'step ms':>9s} {'floor ms':>9s} {'ratio':>6s}")
         print(f"{n:7d} {r['step_ms']:9.2f} {r['floor_ms']:9.2f} {r['ratio']:6.2f}", flush=True)
     if args.json:
-        from loe_ref.outputs import write_json
+        from loe_ref.files import write_json
         write_json(args.json, records)
 
 

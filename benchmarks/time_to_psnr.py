@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from loe_ref import recipes                         # noqa: E402
 from loe_ref.cpu import blas_info, cpu_name, usable_cpus      # noqa: E402
 from loe_ref.network import Config                  # noqa: E402
-from loe_ref.train import Trainer, TrainOptions     # noqa: E402
+from loe_ref.options import TrainOptions             # noqa: E402
+from loe_ref.train import Trainer                   # noqa: E402
 
 LEVELS = (30.0, 35.0, 39.05)
 
@@ -40,7 +41,7 @@ def run_loe(equivalents, eval_every):
     cfg = Config()
     opts = TrainOptions(**recipes.options("short", 512 * 512, equivalents=equivalents, eval_every=eval_every,
                                           checkpoint_every=10 ** 9))
-    trainer = Trainer(cfg, opts, out_dir=None)
+    trainer = Trainer(cfg, opts)
     curve, seconds = [], 0.0
     for it in range(opts.iters):
         t0 = time.perf_counter()
@@ -72,7 +73,7 @@ def main():
         it, s = first.get(level, ("-", float("nan")))
         print(f"{level:6.2f} {it!s:>10s} {s:8.1f}")
     if args.json:
-        from loe_ref.outputs import write_json
+        from loe_ref.files import write_json
         write_json(args.json, json.loads(json.dumps(record, default=str)))
 
 

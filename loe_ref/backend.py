@@ -24,14 +24,14 @@ def get_xp(device="cpu"):
         import cupy
     except ImportError as exc:
         raise BackendError(
-            f"--device gpu needs CuPy, which is not importable ({exc}); "
+            f"`device` gpu needs CuPy, which is not importable ({exc}); "
             "install the wheel matching your CUDA, e.g. `pip install cupy-cuda12x`") from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # CUDA driver missing or broken
-        raise BackendError(f"--device gpu: CuPy is installed but no CUDA GPU is usable ({exc})") from None
+        raise BackendError(f"`device` gpu: CuPy is installed but no CUDA GPU is usable ({exc})") from None
     if count < 1:
-        raise BackendError("--device gpu: CuPy is installed but no CUDA GPU was found")
+        raise BackendError("`device` gpu: CuPy is installed but no CUDA GPU was found")
     return cupy
 
 

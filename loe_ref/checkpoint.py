@@ -11,7 +11,7 @@ import numpy as np
 
 from .backend import to_host
 from .network import Config, param_names, param_shapes
-from .outputs import atomic_path
+from .files import atomic_path
 
 
 class CheckpointError(ValueError):
@@ -110,7 +110,7 @@ def check_training_state(path, params, extra, meta):
                 lacking.append(f"{kind}/{k}")
     if lacking:
         raise CheckpointError(f"checkpoint {path!r} cannot be resumed: it lacks {', '.join(lacking[:4])}"
-                              f"{' ...' if len(lacking) > 4 else ''} (only --render can use it)")
+                              f"{' ...' if len(lacking) > 4 else ''} (it can be rendered, not resumed)")
     check_arrays(path, extra, {f"{kind}/{k}": v.shape for k, v in params.items() for kind in ("adam_m", "adam_v")},
                  "Adam state")
     for field in ("iteration", "adam_t"):

@@ -96,3 +96,18 @@ def target_image(values, shape):
     """Back from (P, C) values in [-1, 1] to an image in [0, 1] of ``shape`` (clipped)."""
     img = np.clip((np.asarray(values, dtype=np.float64) + 1.0) * 0.5, 0.0, 1.0)
     return img.reshape(shape)
+
+
+def prepare_image(source, size=None):
+    """The image ``source`` in [0, 1], resized to ``size`` = (H, W) when given.
+
+    The image's header is read first, and a load or resize that cannot fit in the
+    available memory is refused (memory.MemoryLimitError) before any pixel is decoded.
+    """
+    from .memory import check_load
+    check_load(image_size(source), tuple(size) if size else None)
+    img = load_image(source)
+    if size and tuple(size) != img.shape[:2]:
+        from skimage.transform import resize
+        img = resize(img, tuple(size) + img.shape[2:], order=1, anti_aliasing=True)
+    return img

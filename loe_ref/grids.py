@@ -7,7 +7,6 @@ q = alpha_i * p + beta_i; the integer lattice of q cuts each axis into cells of 
 import numpy as np
 
 from .backend import xp_of
-from .blending import nearest_forward
 
 ARRANGEMENTS = ("quadtree", "coarse_to_fine", "fine_to_coarse", "gray_code")
 
@@ -61,19 +60,3 @@ def arrangement(name, layers, tile):
             raise ValueError(f"gray_code needs tile=2, got tile={tile}")
         return 2.0 ** (i - 1), np.full(layers, 0.5)
     raise ValueError(f"unknown grid {name!r}; expected one of {', '.join(ARRANGEMENTS)}")
-
-
-def expert_maps(shape, alpha, beta, tile, window=None):
-    """Nearest expert of every pixel in every layer: (L, *shape) int64, for pictures and checks.
-
-    ``window``: only the pixels of the leading corner of that shape, (L, *window), at the
-    resolution of ``shape``. Computed by the blending code that training uses
-    (``blending.nearest_forward``).
-    """
-    if window is None:
-        p, out = pixel_coords(shape), tuple(shape)
-    else:
-        out = tuple(min(w, s) for w, s in zip(window, shape))
-        local = np.stack(np.meshgrid(*[np.arange(w) for w in out], indexing="ij"), axis=-1).reshape(-1, len(shape))
-        p = pixel_coords_at(np.ravel_multi_index(local.T, shape), shape)
-    return np.stack([nearest_forward(p, a, b, tile)[0][:, 0].reshape(out) for a, b in zip(alpha, beta)])

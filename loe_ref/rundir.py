@@ -1,12 +1,10 @@
-"""One run per folder, interruptions that keep the last good state, memory refused up front.
+"""One run per folder, and interruptions that keep the last good state.
 
 docs/method.md, section 7. A run folder holds the files of exactly one run: a folder
 that holds another run is refused unless ``overwrite`` removes that run's files first,
 and a folder that another process is training in is refused while that process lives.
 Signals that end a run (Ctrl-C, SIGTERM, SIGHUP) only ask the training loop to stop after
-its step, so the checkpoint and summary always describe one whole step. The memory a
-step and an evaluation need is estimated from the configuration before anything large
-is allocated.
+its step, so the checkpoint and summary always describe one whole step.
 """
 import glob
 import os
@@ -18,9 +16,6 @@ try:
 except ImportError:                  # not POSIX: folders are not locked
     fcntl = None
 
-import numpy as np
-
-from .encoding import encoded_dims
 
 #: Every file a run writes into its folder.
 RUN_FILES = ("config.json", "metrics.csv", "checkpoint.npz", "summary.json", "reconstruction.png",
@@ -41,7 +36,7 @@ def prepare(out, overwrite=False, resuming_here=False):
     if held and not resuming_here:
         if not overwrite:
             raise RunDirError(f"output folder {out!r} already holds a run ({', '.join(held)}); "
-                              f"choose another --out, or add --overwrite to replace that run")
+                              f"choose another `out`, or pass `overwrite` to replace that run")
         for f in held:
             os.remove(os.path.join(out, f))
     os.makedirs(out, exist_ok=True)
@@ -77,7 +72,7 @@ class FolderLock:
             pid = handle.read().strip()
             handle.close()
             raise RunDirError(f"output folder {self.out!r} is in use by another process"
-                              f"{f' (pid {pid})' if pid else ''}; wait for it to end, or choose another --out")
+                              f"{f' (pid {pid})' if pid else ''}; wait for it to end, or choose another `out`")
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
@@ -151,106 +146,3 @@ class InterruptSignals:
     def __exit__(self, *exc):
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
-
-
-def plan_bytes(cfg, dtype):
-    """Bytes per point of a routing plan: three int32 indices per layer and the unsort index
-    (nearest), or the coefficients, corners and fractions of every layer (linear)."""
-    s, L, d = np.dtype(dtype).itemsize, cfg.layers, cfg.in_dims
-    if cfg.blend == "nearest":
-        return L * 3 * 4 + 4
-    return L * (cfg.n_experts * s + 2 ** d * 8 + d * 8)
-
-
-def step_bytes(cfg, rows, dtype, backward=True):
-    """Estimated peak bytes of the arrays of one forward (+ backward) pass over ``rows`` points.
-
-    Per point: every layer keeps its gathered input (Ci values) and its pre-activation
-    (sine: H values) or mask (leaky ReLU: H bytes); the routing plan; the output layer
-    keeps the last activation; the backward pass holds two gradients of H values at a
-    time. docs/method.md, section 7 gives the formula.
-    """
-    s = np.dtype(dtype).itemsize
-    L, H, d, C = cfg.layers, cfg.hidden, cfg.in_dims, cfg.out_channels
-    inputs = encoded_dims(d, cfg.pe) + (L - 1) * H
-    acts = L * H * (s if cfg.act == "sine" else 1)
-    per_point = (inputs * s + acts + plan_bytes(cfg, dtype) + H * s + (2 * H * s if backward else H * s)
-                 + d * 8 + 2 * C * s)
-    return rows * per_point
-
-
-def param_count(cfg):
-    widths = [encoded_dims(cfg.in_dims, cfg.pe)] + [cfg.hidden] * cfg.layers
-    count = sum(cfg.n_experts * a * b + b for a, b in zip(widths[:-1], widths[1:]))
-    return count + cfg.hidden * cfg.out_channels + cfg.out_channels
-
-
-def param_bytes(cfg, dtype):
-    """Parameters, their gradients and Adam's two moments."""
-    return 4 * param_count(cfg) * np.dtype(dtype).itemsize
-
-
-#: Memory a run takes beyond its arrays: BLAS work buffers, thread stacks and allocator
-#: slack (benchmarks/memory.py: 48 to 110 MiB measured above the estimated arrays).
-OVERHEAD = 48 * 2 ** 20
-
-
-def peak_bytes(cfg, pixels, batch, chunk, dtype, processes=1):
-    """(training, evaluation) peak estimates in bytes for an image of ``pixels`` points.
-
-    Fixed: the picture (float64), its targets (float64 while loading, then ``dtype``), the
-    epoch sampler's two permutations (int64, with batches), the parameters with their
-    gradients and Adam's moments, the pixel grid's coordinates and plans when they are
-    cached (evaluate.PLAN_CACHE_PIXELS), and ``OVERHEAD``. A step holds the batch's
-    indices, coordinates and targets, and in each of ``processes`` processes one shard
-    (shards.SHARD_ROWS points) in flight with its gradients; an evaluation holds the
-    reconstruction (or a chunk of it) and one shard's forward pass per process.
-    """
-    from .evaluate import PLAN_CACHE_PIXELS
-    from .shards import SHARD_ROWS
-    rows = batch or pixels
-    s = np.dtype(dtype).itemsize
-    d, C = cfg.in_dims, cfg.out_channels
-    image = pixels * (8 * C + (8 + 2 * s) * C + (16 if batch else 0))
-    cached = pixels <= PLAN_CACHE_PIXELS
-    # cached: the plans and coordinates, and while the coordinates are made, the flat pixel
-    # index with its quotient and remainder (int64) and a column's two temporaries per axis
-    grid = pixels * (plan_bytes(cfg, dtype) + d * s + 24 + 2 * d * s) if cached else 0
-    fixed = image + grid + param_bytes(cfg, dtype) + OVERHEAD
-    shard = min(rows, SHARD_ROWS)
-    in_flight = processes * (step_bytes(cfg, shard, dtype) + param_count(cfg) * s)
-    train = fixed + rows * (8 + d * s + C * s) + in_flight
-    evaluate = fixed + (pixels if cached else min(chunk, pixels)) * (C * s + d * s) \
-        + processes * step_bytes(cfg, shard, dtype, backward=False)
-    return train, evaluate
-
-
-def available_bytes():
-    """Memory this process may still take: MemAvailable on Linux, else None (unknown)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def check_memory(cfg, pixels, batch, chunk, dtype, available=None, processes=1):
-    """Raise RunDirError with the estimate when a run cannot fit in the available memory."""
-    available = available_bytes() if available is None else available
-    if available is None:
-        return
-    train, evaluate = peak_bytes(cfg, pixels, batch, chunk, dtype, processes)
-    gib = 2.0 ** 30
-    if train > available:
-        what = "the whole image" if batch == 0 else f"--batch {batch}"
-        raise RunDirError(f"a training step on {what} needs about {train / gib:.1f} GiB but "
-                          f"{available / gib:.1f} GiB are available; lower --batch"
-                          + (" (pixels per step)" if batch == 0 else "")
-                          + (f" or --hidden (now {cfg.hidden})" if param_bytes(cfg, dtype) > available / 4 else ""))
-    if evaluate > available:
-        raise RunDirError(f"an evaluation in chunks of --chunk {chunk} needs about {evaluate / gib:.1f} GiB "
-                          f"but {available / gib:.1f} GiB are available; lower --chunk")
-

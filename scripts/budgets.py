@@ -13,63 +13,57 @@ the same command continues an interrupted study; --report only tabulates.
     python scripts/budgets.py --report        # results/budgets_512/budgets.json and budgets.md
 """
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from loe_ref import recipes                               # noqa: E402
+from loe_ref import recipes, session                      # noqa: E402
+from loe_ref.files import write_json, write_text          # noqa: E402
 from loe_ref.network import Config                        # noqa: E402
-from loe_ref.outputs import write_json, write_text        # noqa: E402
-from loe_ref.train import TrainOptions                    # noqa: E402
-from reproduce import ROWS, numbers, slug, train_row      # noqa: E402
+from loe_ref.options import TrainOptions                  # noqa: E402
 
 PIXELS = 512 * 512
 LEVELS = (30.0, 35.0, 39.05)
+#: Equivalents between evaluations: every one up to 150 equivalents, every 2.5 beyond;
+#: a checkpoint every 20 evaluations.
+DENSE_UP_TO, EVALS_PER_CHECKPOINT = 150, 20
 
 
 def run_options(budget, seed):
     """The short recipe over ``budget`` equivalents: its own schedule, dense evaluations."""
     o = recipes.options("short", PIXELS, equivalents=budget, seed=seed)
-    per_eq = PIXELS // o["batch"]
-    o["eval_every"] = per_eq if budget <= 150 else per_eq * 5 // 2
-    o["checkpoint_every"] = o["eval_every"] * 20
+    o["eval_every"] = recipes.every(1 if budget <= DENSE_UP_TO else 2.5, PIXELS, o["batch"])
+    o["checkpoint_every"] = o["eval_every"] * EVALS_PER_CHECKPOINT
     return TrainOptions(image="camera", **o)
 
 
 def first_at(history, level):
     """The first evaluated iteration at or above ``level`` dB, or None."""
-    return next((h[0] for h in history if h[2] >= level), None)
+    return next((h["iteration"] for h in history if h["psnr"] >= level), None)
 
 
 def folder(out, budget, seed, row):
-    return os.path.join(out, f"E{budget:g}_seed{seed}", slug(ROWS[row][0]))
+    return os.path.join(out, f"E{budget:g}_seed{seed}", recipes.folder_name(recipes.TABLE_ROWS[row][0]))
 
 
 def report(out, budgets, seeds, rows):
+    """budgets.json and budgets.md from the runs finished in ``out`` (nothing is trained)."""
     records = []
     for budget in budgets:
         for seed in seeds:
             for row in rows:
-                path = os.path.join(folder(out, budget, seed, row), "summary.json")
+                name, _, kwargs = recipes.TABLE_ROWS[row]
                 opts = run_options(budget, seed)
-                if not os.path.exists(path):
+                summary = session.read_summary(folder(out, budget, seed, row))
+                if not summary or summary["iterations"] != opts.iters:
                     continue
-                with open(path) as f:
-                    summary = json.load(f)
-                if summary["iterations"] != opts.iters:
-                    continue
-                with open(os.path.join(os.path.dirname(path), "history.json")) as f:
-                    history = json.load(f)
-                name = ROWS[row][0]
-                records.append({"row": name, "grid": ROWS[row][2]["grid"], "act": ROWS[row][2]["act"],
+                records.append({"row": name, "grid": kwargs["grid"], "act": kwargs["act"],
                                 "budget_equivalents": budget, "seed": seed, "iterations": opts.iters,
                                 "batch": opts.batch, "lr": opts.lr, "eval_every": opts.eval_every,
                                 "peak_psnr": round(summary["peak_psnr"], 2),
                                 "peak_iteration": summary["peak_iteration"],
-                                "first_iteration": {f"{lv:g}": first_at(history, lv) for lv in LEVELS},
+                                "first_iteration": {f"{lv:g}": first_at(summary["history"], lv) for lv in LEVELS},
                                 "seconds": summary["seconds"], "cpu": summary.get("cpu")})
     write_json(os.path.join(out, "budgets.json"), records)
     lines = ["| budget (equivalents) | seed | grid | activation | peak PSNR (dB) | iterations to 30 / 35 / 39.05 dB |",
@@ -84,24 +78,29 @@ def report(out, budgets, seeds, rows):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rows", default="1,2,3,4", help="rows of reproduce.py's table (default the paper's four)")
+    ap.add_argument("--rows", default="1,2,3,4", help="rows of the table (recipes.TABLE_ROWS; default the paper's four)")
     ap.add_argument("--seeds", default="0,1", help="comma-separated seeds (default 0,1)")
-    ap.add_argument("--budgets", default="50,150,600", help="budgets in full-image equivalents (default 50,150,600)")
+    ap.add_argument("--equivalents", default="50,150,600",
+                    help="comma-separated budgets in full-image equivalents (default 50,150,600)")
     ap.add_argument("--out", default="results/budgets_512", help="output folder (default %(default)s)")
     ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
     args = ap.parse_args()
-    rows = numbers(args.rows, 4, "--rows")
-    seeds = [int(s) for s in args.seeds.split(",")]
-    budgets = [float(b) for b in args.budgets.split(",")]
+    rows = recipes.select(args.rows, 4)
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+        budgets = [float(b) for b in args.equivalents.split(",")]
+    except ValueError:
+        raise ValueError(f"--seeds {args.seeds!r} and --equivalents {args.equivalents!r} must be "
+                         f"comma-separated numbers") from None
     if not args.report:
         for budget in budgets:
             for seed in seeds:
                 for row in rows:
-                    cfg = Config(**ROWS[row][2])
-                    label = f"{ROWS[row][0]}, {budget:g} equivalents, seed {seed}"
-                    train_row(folder(args.out, budget, seed, row), cfg, run_options(budget, seed), label)
+                    name, _, kwargs = recipes.TABLE_ROWS[row]
+                    session.run_row(folder(args.out, budget, seed, row), Config(**kwargs), run_options(budget, seed),
+                                    f"{name}, {budget:g} equivalents, seed {seed}")
     report(args.out, budgets, seeds, rows)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(session.script_main(main))

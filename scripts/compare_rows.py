@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Compare two finished rows of a table over their whole PSNR curves, not only their peaks.
 
-Reads each row's summary.json and history.json (iteration, loss, PSNR, seconds per
-evaluation) and prints, for row A against row B: both peaks and their difference, at how
+Reads each row's summary.json (its history of evaluations: iteration, loss, PSNR,
+seconds; and its batch and pixels, which turn iterations into equivalents) and prints, for row A against row B: both peaks and their difference, at how
 many of the evaluations both rows share A was ahead, the first and last equivalents at
 which A was not ahead, where A first reached each --at PSNR, and each row's best PSNR
 within the shorter row's seconds (equal CPU time, as far as the two runs' machines and
@@ -19,21 +19,19 @@ import sys
 def load(folder):
     """(summary, history) of a finished row, or a one-line exit.
 
-    history: [iteration, loss, PSNR, seconds since the start of training] per evaluation.
+    history: {iteration, loss, psnr, seconds since the start of training} per evaluation.
     """
     try:
         with open(os.path.join(folder, "summary.json")) as fh:
             summary = json.load(fh)
-        with open(os.path.join(folder, "history.json")) as fh:
-            history = json.load(fh)
-    except (OSError, ValueError) as err:
-        sys.exit(f"error: {folder!r} is not a finished row (summary.json and history.json): {err}")
-    return summary, history
+        return summary, summary["history"]
+    except (OSError, ValueError, KeyError) as err:
+        sys.exit(f"error: {folder!r} is not a finished row (a summary.json with its history): {err}")
 
 
 def curve(history):
     """{iteration: PSNR} of a history."""
-    return {int(h[0]): float(h[2]) for h in history}
+    return {int(h["iteration"]): float(h["psnr"]) for h in history}
 
 
 def compare(a, b, per_equivalent, thresholds=()):
@@ -54,10 +52,10 @@ def compare(a, b, per_equivalent, thresholds=()):
 
 def equal_time(a, b):
     """Lines giving each history's best PSNR within the shorter history's seconds."""
-    limit = min(a[-1][3], b[-1][3])
+    limit = min(a[-1]["seconds"], b[-1]["seconds"])
     lines = [f"within {limit:g} s (the shorter row's time):"]
     for name, history in (("A", a), ("B", b)):
-        it, psnr = max(((h[0], h[2]) for h in history if h[3] <= limit), key=lambda e: e[1])
+        it, psnr = max(((h["iteration"], h["psnr"]) for h in history if h["seconds"] <= limit), key=lambda e: e[1])
         lines.append(f"  {name} best {psnr:.2f} dB, at iteration {it}")
     return lines
 
@@ -66,8 +64,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("a", help="folder of row A")
     ap.add_argument("b", help="folder of row B")
-    ap.add_argument("--pixels", type=int, default=512 * 512, help="pixels of the image (default 512 x 512)")
-    ap.add_argument("--batch", type=int, default=4096, help="pixels per step (default 4096; 0: the whole image)")
     ap.add_argument("--at", default="", help="comma-separated PSNR values (dB) at which to report A's first arrival")
     args = ap.parse_args()
     try:
@@ -75,7 +71,10 @@ def main():
     except ValueError:
         sys.exit(f"error: --at {args.at!r}: expected comma-separated numbers in dB, e.g. 39.05,47")
     (sa, a), (sb, b) = load(args.a), load(args.b)
-    per_equivalent = args.pixels / (args.batch or args.pixels)
+    if (sa["pixels"], sa["batch"]) != (sb["pixels"], sb["batch"]):
+        sys.exit(f"error: the rows trained on different budgets per step (batch {sa['batch']} of {sa['pixels']} "
+                 f"pixels, batch {sb['batch']} of {sb['pixels']})")
+    per_equivalent = sa["pixels"] / (sa["batch"] or sa["pixels"])
     print(f"A {args.a}: peak {sa['peak_psnr']:.2f} dB at {sa['peak_iteration']}")
     print(f"B {args.b}: peak {sb['peak_psnr']:.2f} dB at {sb['peak_iteration']}")
     print(f"A - B: {round(sa['peak_psnr'], 2) - round(sb['peak_psnr'], 2):+.2f} dB")

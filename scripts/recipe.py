@@ -12,21 +12,21 @@ Runs resume from their checkpoints; finished runs are reused.
 
     python scripts/recipe.py --act sine          # one process per activation
     python scripts/recipe.py --act leaky_relu
-    python scripts/recipe.py --report            # table and curves of what has finished
+    python scripts/recipe.py --report            # table and curves of what has finished (trains nothing)
 """
 import argparse
-import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from loe_ref.cpu import cpu_name                          # noqa: E402
-from reproduce import train_row                            # noqa: E402
-from loe_ref import checkpoint                               # noqa: E402
+from loe_ref import recipes, session                         # noqa: E402
+from loe_ref.cpu import cpu_name                             # noqa: E402
+from loe_ref.figures import plot_curves                      # noqa: E402
+from loe_ref.files import write_json, write_text             # noqa: E402
 from loe_ref.network import Config                           # noqa: E402
-from loe_ref.outputs import plot_curves, write_json, write_text   # noqa: E402
-from loe_ref.train import TrainOptions                       # noqa: E402
+from loe_ref.options import TrainOptions                     # noqa: E402
 
 PIXELS = 512 * 512
 BASE = dict(batch=65536, lr=1e-2, schedule="cosine", beta2=0.999, sampler="epoch")
@@ -42,26 +42,45 @@ def name_of(recipe):
     return f"b{batch}-lr{recipe['lr']:g}-{recipe['schedule']}-b2_{recipe['beta2']:g}-{recipe['sampler']}"
 
 
+NAME = re.compile(r"b(full|\d+)-lr([^-]+)-(\w+)-b2_([^-]+)-(\w+)$")
+
+
+def recipe_of(name):
+    """The recipe a folder is named after (``name_of``'s inverse), or None."""
+    m = NAME.match(name)
+    if not m:
+        return None
+    batch, lr, schedule, beta2, sampler = m.groups()
+    return dict(batch=0 if batch == "full" else int(batch), lr=float(lr), schedule=schedule,
+                beta2=float(beta2), sampler=sampler)
+
+
 def options(recipe, equivalents):
-    """TrainOptions for a recipe and a budget in full-image equivalents."""
+    """TrainOptions for a recipe and a budget in full-image equivalents: an evaluation every
+    5 equivalents, a checkpoint every 25."""
+    iters = recipes.iterations(equivalents, PIXELS, recipe["batch"])
+    evals = recipes.every(5, PIXELS, recipe["batch"])
+    return TrainOptions(image="camera", iters=iters, eval_every=evals, checkpoint_every=5 * evals, **recipe)
+
+
+def record_of(act, recipe, equivalents, summary):
+    """(record, curve) of a finished run; curve: equivalents, PSNR and seconds per evaluation."""
     per_step = recipe["batch"] or PIXELS
-    iters = equivalents * PIXELS // per_step
-    evals = 5 * PIXELS // per_step                       # an evaluation every 5 equivalents
-    return TrainOptions(image="camera", iters=iters, eval_every=evals, checkpoint_every=5 * evals,
-                        **{k: v for k, v in recipe.items()})
+    history = summary["history"]
+    curve = ([h["iteration"] * per_step / PIXELS for h in history], [h["psnr"] for h in history],
+             [h["seconds"] for h in history])
+    record = dict(act=act, grid="fine_to_coarse", equivalents=equivalents, iterations=summary["iterations"],
+                  peak_psnr=round(summary["peak_psnr"], 2), final_psnr=round(summary["final_psnr"], 2),
+                  seconds=summary["seconds"], cpu=summary.get("cpu"), **recipe)
+    return record, curve
 
 
 def run(act, recipe, equivalents, out):
+    """The record of a recipe's run, trained (or resumed, or reused) in its folder."""
     cfg = Config(grid="fine_to_coarse", act=act)
-    opts = options(recipe, equivalents)
     folder = os.path.join(out, f"E{equivalents}", act, name_of(recipe))
-    summary, history = train_row(folder, cfg, opts, f"{act} {name_of(recipe)} E{equivalents}")
-    per_step = recipe["batch"] or PIXELS
-    curve = ([h[0] * per_step / PIXELS for h in history], [h[2] for h in history], [h[3] for h in history])
-    record = dict(act=act, grid="fine_to_coarse", equivalents=equivalents, iterations=opts.iters,
-                  peak_psnr=round(summary["peak_psnr"], 2), final_psnr=round(summary["final_psnr"], 2),
-                  seconds=summary["seconds"], cpu=summary.get("cpu", cpu_name()), **recipe)
-    return record, curve
+    summary = session.run_row(folder, cfg, options(recipe, equivalents), f"{act} {name_of(recipe)} E{equivalents}")
+    return record_of(act, recipe, equivalents, summary)[0]
 
 
 def stage2_recipes(records):
@@ -82,28 +101,33 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--act", choices=["sine", "leaky_relu"], action="append",
                     help="activation(s) to study (default both, one after the other)")
-    ap.add_argument("--short", type=int, default=150, help="stage-1 budget, full-image equivalents (default 150)")
-    ap.add_argument("--long", type=int, default=600, help="stage-2 budget, full-image equivalents (default 600)")
+    ap.add_argument("--equivalents", default="150,600",
+                    help="the budgets of stage 1 and stage 2 in full-image equivalents (default %(default)s)")
     ap.add_argument("--out", default="results/recipe_512", help="output folder (default results/recipe_512)")
     ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
     ap.add_argument("--calibrate", action="store_true",
                     help="only time training steps per batch size on this process's cores (run it alone)")
     args = ap.parse_args()
     acts = args.act or ["sine", "leaky_relu"]
+    budgets = args.equivalents.split(",")
+    if len(budgets) != 2 or not all(b.strip().isdigit() and int(b) > 0 for b in budgets):
+        raise ValueError(f"--equivalents {args.equivalents!r}: expected two positive integers, "
+                         f"the budgets of stage 1 and stage 2, e.g. 150,600")
+    short, long = (int(b) for b in budgets)
     if args.report:
         return report(args.out)
     if args.calibrate:
         return calibrate(acts, args.out)
     for act in acts:
-        records = [run(act, r, args.short, args.out)[0] for r in [BASE] + [dict(BASE, batch=b) for b in BATCHES]]
+        records = [run(act, r, short, args.out) for r in [BASE] + [dict(BASE, batch=b) for b in BATCHES]]
         best = max(records, key=lambda r: r["peak_psnr"])
         while best["batch"] == min(r["batch"] or PIXELS for r in records) and best["batch"] > SMALLEST:
-            records.append(run(act, dict(BASE, batch=best["batch"] // 2), args.short, args.out)[0])
+            records.append(run(act, dict(BASE, batch=best["batch"] // 2), short, args.out))
             best = max(records, key=lambda r: r["peak_psnr"])
         base = {k: best[k] for k in BASE}
-        records += [run(act, dict(base, **{k: v}), args.short, args.out)[0] for k, v in VARIATIONS]
+        records += [run(act, dict(base, **{k: v}), short, args.out) for k, v in VARIATIONS]
         for r in stage2_recipes(records):
-            run(act, r, args.long, args.out)
+            run(act, r, long, args.out)
     report(args.out)
 
 
@@ -113,21 +137,20 @@ def calibrate(acts, out, seconds=15.0):
     Run on a quiet machine, e.g. ``taskset -c 0 python scripts/recipe.py --calibrate``:
     the study's own seconds were measured beside other work.
     """
-    import tempfile
     import time
     from loe_ref.cpu import usable_cpus
     from loe_ref.train import Trainer
     records = []
     for act in acts:
         for batch in [0] + sorted({b for b in BATCHES + [65536, 2048] if b}, reverse=True):
-            with tempfile.TemporaryDirectory() as tmp:
-                tr = Trainer(Config(grid="fine_to_coarse", act=act), options(dict(BASE, batch=batch), 10 ** 4), tmp)
-                tr.step(0)
-                it, start = 1, time.perf_counter()
-                while time.perf_counter() - start < seconds or it < 3:
-                    tr.step(it)
-                    it += 1
-                per_step = (time.perf_counter() - start) / (it - 1)
+            tr = Trainer(Config(grid="fine_to_coarse", act=act), options(dict(BASE, batch=batch), 10 ** 4))
+            tr.step(0)
+            it, start = 1, time.perf_counter()
+            while time.perf_counter() - start < seconds or it < 3:
+                tr.step(it)
+                it += 1
+            per_step = (time.perf_counter() - start) / (it - 1)
+            tr.close()
             rec = {"act": act, "batch": batch, "seconds_per_step": round(per_step, 5),
                    "seconds_per_equivalent": round(per_step * PIXELS / (batch or PIXELS), 3),
                    "cores": usable_cpus(), "cpu": cpu_name()}
@@ -137,18 +160,19 @@ def calibrate(acts, out, seconds=15.0):
 
 
 def report(out):
-    """recipe.json, recipe.md and one curve plot per budget and activation from finished runs."""
+    """recipe.json, recipe.md and one curve plot per budget and activation from the finished
+    runs in ``out`` (read from their summaries; nothing is trained)."""
     records, curves = [], {}
     for root, _, files in sorted(os.walk(out)):
-        if "summary.json" not in files or "history.json" not in files:
+        recipe = recipe_of(os.path.basename(root))
+        summary = session.read_summary(root) if recipe and "summary.json" in files else None
+        if summary is None:
             continue
-        cfg, _, _, meta = checkpoint.load(os.path.join(root, "checkpoint.npz"))
-        o = meta["options"]
-        recipe = {k: o[k] for k in BASE}
-        E = o["iters"] * (o["batch"] or PIXELS) // PIXELS
-        record, curve = run(cfg.act, recipe, E, out)
+        act = os.path.basename(os.path.dirname(root))
+        E = summary["iterations"] * (recipe["batch"] or PIXELS) // PIXELS
+        record, curve = record_of(act, recipe, E, summary)
         records.append(record)
-        curves.setdefault((E, cfg.act), {})[name_of(recipe)] = curve
+        curves.setdefault((E, act), {})[name_of(recipe)] = curve
     records.sort(key=lambda r: (r["act"], r["equivalents"], -r["peak_psnr"]))
     write_json(os.path.join(out, "recipe.json"), records)
     lines = ["| act | budget (equiv.) | batch | lr | schedule | beta2 | sampler | iterations | peak PSNR (dB) | final (dB) | seconds |",
@@ -169,4 +193,4 @@ def report(out):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(session.script_main(main))

@@ -15,7 +15,7 @@ def test_cpu_backend_and_errors():
 
 @pytest.mark.skipif(gpu_available(), reason="a GPU is present")
 def test_gpu_request_without_gpu_says_why():
-    with pytest.raises(BackendError, match="--device gpu"):
+    with pytest.raises(BackendError, match="`device` gpu"):
         get_xp("gpu")
 
 

@@ -13,7 +13,8 @@ def test_each_budget_has_its_own_schedule_and_dense_evaluations():
 
 def test_first_iteration_at_a_level():
     budgets = _script("budgets")
-    history = [[64, 0.1, 29.0, 1.0], [128, 0.1, 30.5, 2.0], [192, 0.1, 29.9, 3.0], [256, 0.1, 35.0, 4.0]]
+    history = [dict(iteration=it, loss=0.1, psnr=v, seconds=1.0) for it, v in
+               [(64, 29.0), (128, 30.5), (192, 29.9), (256, 35.0)]]
     assert [budgets.first_at(history, lv) for lv in (30.0, 35.0, 39.05)] == [128, 256, None]
 
 
@@ -21,9 +22,9 @@ def test_report_tabulates_only_runs_of_the_asked_length(tmp_path, capsys):
     budgets = _script("budgets")
     run = tmp_path / "E50_seed0" / "fine_to_coarse_sine"
     run.mkdir(parents=True)
+    history = [dict(iteration=64, loss=0.1, psnr=31.0, seconds=1.0), dict(iteration=3200, loss=0.1, psnr=36.5, seconds=80.0)]
     (run / "summary.json").write_text(json.dumps({"iterations": 3200, "peak_psnr": 36.5, "peak_iteration": 3200,
-                                                  "seconds": 80.0, "cpu": "x"}))
-    (run / "history.json").write_text(json.dumps([[64, 0.1, 31.0, 1.0], [3200, 0.1, 36.5, 80.0]]))
+                                                  "seconds": 80.0, "cpu": "x", "history": history}))
     stale = tmp_path / "E50_seed0" / "fine_to_coarse_leaky_relu"
     stale.mkdir()
     (stale / "summary.json").write_text(json.dumps({"iterations": 100}))
@@ -32,6 +33,16 @@ def test_report_tabulates_only_runs_of_the_asked_length(tmp_path, capsys):
     assert len(records) == 1 and records[0]["row"] == "fine_to_coarse sine"
     assert records[0]["first_iteration"] == {"30": 64, "35": 3200, "39.05": None}
     assert "| 50 | 0 | fine_to_coarse | sine | 36.50 | 64 / 3200 / - |" in (tmp_path / "budgets.md").read_text()
+
+
+def test_the_report_trains_nothing_and_lists_what_finished(tmp_path, capsys, monkeypatch):
+    import sys
+    from loe_ref import session
+    budgets = _script("budgets")
+    monkeypatch.setattr(sys, "argv", ["budgets.py", "--report", "--out", str(tmp_path), "--equivalents", "50"])
+    assert session.script_main(budgets.main) == 0
+    assert json.loads((tmp_path / "budgets.json").read_text()) == [] and sorted(p.name for p in tmp_path.iterdir()) == \
+        ["budgets.json", "budgets.md"]
 
 
 def test_time_to_psnr_crossings():

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from loe_ref.blending import nearest_forward
-from loe_ref.grids import arrangement, expert_maps, pixel_coords, pixel_coords_at
+from loe_ref.figures import expert_maps
+from loe_ref.grids import arrangement, pixel_coords, pixel_coords_at
 
 S, L = 512, 9
 

@@ -152,25 +152,6 @@ def test_what_cannot_fit_is_refused_before_it_is_allocated(tmp_path, capsys):
     code, _, err = _run(capsys, *SMALL, "--hidden", "100000", "--out", str(tmp_path / "h"))
     assert code == 2 and "GiB" in err and "--hidden" in err and err.count("\n") == 1
     assert time.perf_counter() - t < 5 and not (tmp_path / "h").exists()
-    cfg = Config()
-    with pytest.raises(rundir.RunDirError, match=r"--batch 65536 needs about .* GiB .* lower --batch"):
-        rundir.check_memory(cfg, 512 * 512, 65536, 65536, np.float32, available=2 ** 20)
-    big = 4096 * 4096                 # beyond the cached grid: evaluations go chunk by chunk
-    train, evaluate = rundir.peak_bytes(cfg, big, 1, 2 ** 20, np.float32)
-    assert evaluate > train
-    with pytest.raises(rundir.RunDirError, match="lower --chunk"):
-        rundir.check_memory(cfg, big, 1, 2 ** 20, np.float32, available=(train + evaluate) // 2 + 1)
-
-
-def test_estimates_grow_with_what_they_should():
-    cfg, f32 = Config(), np.float32
-    base = rundir.peak_bytes(cfg, 2 ** 18, 0, 65536, f32)[0]
-    assert rundir.peak_bytes(cfg, 2 ** 18, 2 ** 16, 65536, f32)[0] > rundir.peak_bytes(cfg, 2 ** 18, 2048, 65536, f32)[0]
-    assert rundir.peak_bytes(Config(hidden=128), 2 ** 18, 0, 65536, f32)[0] > base
-    assert rundir.peak_bytes(Config(blend="linear"), 2 ** 18, 0, 65536, f32)[0] > base
-    assert rundir.peak_bytes(cfg, 2 ** 18, 0, 65536, np.float64)[0] > base
-    assert rundir.peak_bytes(cfg, 2 ** 22, 1024, 4096, f32)[1] < rundir.peak_bytes(cfg, 2 ** 22, 1024, 65536, f32)[1]
-    assert rundir.peak_bytes(cfg, 2 ** 18, 0, 65536, f32, processes=2)[0] > base
 
 
 def test_progress_shows_a_dash_before_the_first_evaluation_and_the_time_left():
@@ -287,30 +268,6 @@ def test_the_lock_is_per_holder_and_released_on_exit(tmp_path):
         pass
 
 
-@pytest.mark.parametrize("blend", ["nearest", "linear"])
-@pytest.mark.parametrize("act", ["sine", "leaky_relu"])
-@pytest.mark.parametrize("backward", [True, False])
-def test_step_estimate_is_the_documented_formula(blend, act, backward):
-    """rundir.step_bytes term by term as docs/method.md, section 7 writes it."""
-    cfg = Config(blend=blend, act=act, hidden=48, layers=5, pe=2, out_channels=3)
-    s, L, H, d, C, N, R = 4, 5, 48, 2, 3, 4, 1000
-    D0 = d * (1 + 2 * 2)
-    plan = 12 * L + 4 if blend == "nearest" else L * (s * N + 8 * 2 ** d + 8 * d)
-    per_point = (s * (D0 + (L - 1) * H) + L * H * (s if act == "sine" else 1) + plan
-                 + (3 * s * H if backward else 2 * s * H) + 8 * d + 2 * s * C)
-    assert rundir.step_bytes(cfg, R, np.float32, backward=backward) == R * per_point
-
-
-def test_peak_estimate_is_the_documented_formula():
-    cfg, s, P, B, S, w = Config(), 4, 512 * 512, 4096, 2048, 2
-    n = rundir.param_count(cfg)
-    grid = P * (12 * 9 + 4 + 2 * s + 24 + 2 * 2 * s)
-    fixed = P * (16 + 2 * s) + 16 * P + 4 * s * n + grid + rundir.OVERHEAD
-    train = fixed + B * (8 + 2 * s + s) + w * (rundir.step_bytes(cfg, S, np.float32) + s * n)
-    evaluate = fixed + P * (s + 2 * s) + w * rundir.step_bytes(cfg, S, np.float32, backward=False)
-    assert rundir.peak_bytes(cfg, P, B, 65536, np.float32, processes=w) == (train, evaluate)
-
-
 def test_a_finite_loss_that_explodes_is_divergence(tmp_path, capsys):
     """A loss 100 x the first step's stops the run (rc 2), naming the likely cause."""
     code, _, err = _run(capsys, *SMALL, "--lr", "1e2", "--iters", "60", "--eval-every", "2",
@@ -325,12 +282,12 @@ def test_huge_omega0_is_named_as_the_cause(tmp_path, capsys):
 
 
 def test_checkpoint_refuses_non_finite_adam_state(tmp_path):
-    from loe_ref.train import Trainer, TrainingError, TrainOptions
-    trainer = Trainer(Config(layers=2, hidden=4), TrainOptions(image="coins", size=[8, 8], iters=2),
-                      str(tmp_path))
+    from loe_ref.options import TrainOptions
+    from loe_ref.train import Trainer, TrainingError
+    trainer = Trainer(Config(layers=2, hidden=4), TrainOptions(image="coins", size=[8, 8], iters=2))
     trainer.opt.v["W1"][0, 0, 0] = np.inf
     with pytest.raises(TrainingError, match="adam_v/W1"):
-        trainer.save_checkpoint()
+        trainer.save_checkpoint(str(tmp_path / "checkpoint.npz"))
     assert not (tmp_path / "checkpoint.npz").exists()
 
 
@@ -428,11 +385,11 @@ def test_a_load_or_render_that_cannot_fit_is_refused_before_it_starts(tmp_path, 
 
 def test_an_image_header_is_read_before_its_pixels(tmp_path, capsys, monkeypatch):
     from PIL import Image
-    from loe_ref import train
+    from loe_ref import data, memory
     path = tmp_path / "wide.png"
     Image.new("1", (3000, 2000)).save(path)                 # a tiny file of 6 M pixels
-    monkeypatch.setattr(train, "available_bytes", lambda: 10 * 2 ** 20)
-    monkeypatch.setattr(train, "load_image", lambda *a: pytest.fail("the pixels were decoded"))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10 * 2 ** 20)
+    monkeypatch.setattr(data, "load_image", lambda *a: pytest.fail("the pixels were decoded"))
     code, _, err = _run(capsys, "--image", str(path), "--quiet", "--out", str(tmp_path / "o"))
     assert code == 2 and "2000 x 3000 image" in err and err.count("\n") == 1, err
 

@@ -67,13 +67,14 @@ def test_closed_workers_have_exited():
 def test_a_trainer_on_two_processes_equals_one(tmp_path, monkeypatch):
     """The same run with worker processes and without: the same parameters, bit for bit."""
     import loe_ref.train as train
-    from loe_ref.train import Trainer, TrainOptions
+    from loe_ref.options import TrainOptions
+    from loe_ref.train import Trainer
     cfg = Config(layers=3, hidden=8)
     opts = TrainOptions(image="camera", size=[64, 64], batch=4096, iters=3, lr=1e-2, schedule="cosine")
     runs = {}
     for cpus in (1, 2):
         monkeypatch.setattr(train, "usable_cpus", lambda: cpus)
-        trainer = Trainer(cfg, opts, str(tmp_path / str(cpus)))
+        trainer = Trainer(cfg, opts)
         assert (trainer.workers is not None) == (cpus == 2)
         losses = [float(trainer.step(it)) for it in range(3)]
         runs[cpus] = (losses, {k: v.copy() for k, v in trainer.params.items()}, trainer.psnr())

@@ -1,0 +1,162 @@
+"""A run's pictures: error map, comparison, training curves and expert maps.
+
+matplotlib is optional: every plot returns False where it is not installed (the caller
+then writes a plain PNG where one is needed). Files are written atomically (files.py).
+"""
+import numpy as np
+
+from .blending import nearest_forward
+from .files import atomic_path
+from .grids import pixel_coords, pixel_coords_at
+
+
+def error_map(recon, target, full_scale=0.1):
+    """|recon - target| averaged over channels, scaled so that ``full_scale`` is white."""
+    err = np.abs(recon - target)
+    if err.ndim == 3:
+        err = err.mean(axis=2)
+    return np.clip(err / full_scale, 0.0, 1.0)
+
+
+PALETTE = np.array([[0.12, 0.47, 0.71], [1.00, 0.50, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16],
+                    [0.58, 0.40, 0.74], [0.55, 0.34, 0.29], [0.89, 0.47, 0.76], [0.50, 0.50, 0.50],
+                    [0.74, 0.74, 0.13], [0.09, 0.75, 0.81]])
+
+
+def expert_mosaic(maps, gap=4):
+    """Colour pictures of per-layer expert maps (L, H, W) side by side, white gaps between.
+
+    Expert j gets colour j of a fixed 10-colour palette (cycled beyond 10 experts).
+    """
+    L, H, W = maps.shape
+    out = np.ones((H, L * W + (L - 1) * gap, 3))
+    for i in range(L):
+        out[:, i * (W + gap):i * (W + gap) + W] = PALETTE[maps[i] % len(PALETTE)]
+    return out
+
+
+def expert_maps(shape, alpha, beta, tile, window=None):
+    """Nearest expert of every pixel in every layer: (L, *shape) int64, for experts.png and checks.
+
+    ``window``: only the pixels of the leading corner of that shape, (L, *window), at the
+    resolution of ``shape``. Computed by the blending code that training uses
+    (``blending.nearest_forward``).
+    """
+    if window is None:
+        p, out = pixel_coords(shape), tuple(shape)
+    else:
+        out = tuple(min(w, s) for w, s in zip(window, shape))
+        local = np.stack(np.meshgrid(*[np.arange(w) for w in out], indexing="ij"), axis=-1).reshape(-1, len(shape))
+        p = pixel_coords_at(np.ravel_multi_index(local.T, shape), shape)
+    return np.stack([nearest_forward(p, a, b, tile)[0][:, 0].reshape(out) for a, b in zip(alpha, beta)])
+
+
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend, or None where it is not installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def _save(fig, path):
+    import matplotlib.pyplot as plt
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp)
+    plt.close(fig)
+
+
+def plot_comparison(path, target, recon, psnr_db, iteration, full_scale=0.1):
+    """Target, reconstruction and |error| side by side, the error with its colour bar.
+
+    Images in [0, 1], (H, W) or (H, W, 3). False without matplotlib.
+    """
+    plt = _pyplot()
+    if plt is None:
+        return False
+    err = np.abs(recon - target)
+    err = err.mean(axis=2) if err.ndim == 3 else err
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), dpi=110)
+    grey = {"cmap": "gray", "vmin": 0, "vmax": 1} if target.ndim == 2 else {}
+    for ax, img, name in zip(axes, (target, recon, err), ("target", "reconstruction", "|error|")):
+        shown = ax.imshow(img, interpolation="nearest", **(grey if name != "|error|" else
+                                                            {"cmap": "magma", "vmin": 0, "vmax": full_scale}))
+        ax.set_title(name)
+        ax.set_axis_off()
+    bar = fig.colorbar(shown, ax=axes[2], fraction=0.046, pad=0.04)
+    bar.set_label(f"absolute error on the [0, 1] scale (clipped at {full_scale:g})")
+    fig.suptitle(f"PSNR {psnr_db:.2f} dB at iteration {iteration}")
+    _save(fig, path)
+    return True
+
+
+def plot_experts(path, maps, crops, alpha, scale):
+    """Each layer's expert map (top) and a zoomed crop of its top-left pixels (bottom).
+
+    maps (L, h, w): the whole image sampled at ``scale`` panel pixels per image pixel;
+    crops (L, ch, cw): the top-left ch x cw image pixels at full resolution, marked by a
+    box on the whole view (the finest layers alias at panel size). False without matplotlib.
+    """
+    plt = _pyplot()
+    if plt is None:
+        return False
+    L, ch, cw = crops.shape
+    fig, axes = plt.subplots(2, L, figsize=(1.9 * L, 4.6), dpi=110, squeeze=False)
+    for i in range(L):
+        top, bottom = axes[0, i], axes[1, i]
+        top.imshow(PALETTE[maps[i] % len(PALETTE)], interpolation="nearest")
+        top.add_patch(plt.Rectangle((-0.5, -0.5), cw * scale, ch * scale, fill=False, ec="black", lw=1.2))
+        top.set_title(f"layer {i + 1}, alpha {alpha[i]:g}", fontsize=8)
+        bottom.imshow(PALETTE[crops[i] % len(PALETTE)], interpolation="nearest")
+        bottom.set_title(f"top-left {ch} x {cw} px", fontsize=7)
+        for ax in (top, bottom):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle("expert of every pixel, layer by layer (colour = expert index; box = zoomed crop)", fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+    return True
+
+
+def plot_training(path, history):
+    """PSNR and training loss against the iteration, from rows (iteration, loss, psnr, seconds)."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    its = [r[0] for r in history]
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    ax.plot(its, [r[2] for r in history], color="tab:blue", linewidth=1.2, label="PSNR (whole image)")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("PSNR (dB)", color="tab:blue")
+    ax.grid(alpha=0.3)
+    loss_ax = ax.twinx()
+    loss_ax.plot(its, [r[1] for r in history], color="tab:orange", linewidth=1.0, label="training loss (batch MSE)")
+    loss_ax.set_yscale("log")
+    loss_ax.set_ylabel("training loss (MSE on [-1, 1])", color="tab:orange")
+    ax.set_title("PSNR and training loss")
+    fig.legend(loc="lower center", ncol=2, fontsize=8)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _save(fig, path)
+    return True
+
+
+def plot_curves(path, curves, title="PSNR during training", xlabel="iteration"):
+    """A PSNR-vs-iteration plot of ``curves`` {label: (iterations, psnr)}; False without matplotlib."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for label, (its, vals) in curves.items():
+        ax.plot(its, vals, label=label, linewidth=1.2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("PSNR (dB)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if len(curves) > 1:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+    return True

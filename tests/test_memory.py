@@ -1,0 +1,78 @@
+"""The memory estimates (loe_ref/memory.py) against docs/method.md, section 7, and against
+a measured peak; the refusals that use them."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from loe_ref import memory
+from loe_ref.network import Config
+from tests.helpers import ROOT
+
+
+def test_estimates_grow_with_what_they_should():
+    cfg, f32 = Config(), np.float32
+    base = memory.peak_bytes(cfg, 2 ** 18, 0, 65536, f32)[0]
+    assert memory.peak_bytes(cfg, 2 ** 18, 2 ** 16, 65536, f32)[0] > memory.peak_bytes(cfg, 2 ** 18, 2048, 65536, f32)[0]
+    assert memory.peak_bytes(Config(hidden=128), 2 ** 18, 0, 65536, f32)[0] > base
+    assert memory.peak_bytes(Config(blend="linear"), 2 ** 18, 0, 65536, f32)[0] > base
+    assert memory.peak_bytes(cfg, 2 ** 18, 0, 65536, np.float64)[0] > base
+    assert memory.peak_bytes(cfg, 2 ** 22, 1024, 4096, f32)[1] < memory.peak_bytes(cfg, 2 ** 22, 1024, 65536, f32)[1]
+    assert memory.peak_bytes(cfg, 2 ** 18, 0, 65536, f32, processes=2)[0] > base
+
+
+@pytest.mark.parametrize("blend", ["nearest", "linear"])
+@pytest.mark.parametrize("act", ["sine", "leaky_relu"])
+@pytest.mark.parametrize("backward", [True, False])
+def test_step_estimate_is_the_documented_formula(blend, act, backward):
+    """memory.step_bytes term by term as docs/method.md, section 7 writes it."""
+    cfg = Config(blend=blend, act=act, hidden=48, layers=5, pe=2, out_channels=3)
+    s, L, H, d, C, N, R = 4, 5, 48, 2, 3, 4, 1000
+    D0 = d * (1 + 2 * 2)
+    plan = 12 * L + 4 if blend == "nearest" else L * (s * N + 8 * 2 ** d + 8 * d)
+    per_point = (s * (D0 + (L - 1) * H) + L * H * (s if act == "sine" else 1) + plan
+                 + (3 * s * H if backward else 2 * s * H) + 8 * d + 2 * s * C)
+    assert memory.step_bytes(cfg, R, np.float32, backward=backward) == R * per_point
+
+
+def test_peak_estimate_is_the_documented_formula():
+    cfg, s, P, B, S, w = Config(), 4, 512 * 512, 4096, 2048, 2
+    n = memory.param_count(cfg)
+    grid = P * (12 * 9 + 4 + 2 * s + 24 + 2 * 2 * s)
+    fixed = P * (16 + 2 * s) + 16 * P + 4 * s * n + grid + memory.OVERHEAD
+    train = fixed + B * (8 + 2 * s + s) + w * (memory.step_bytes(cfg, S, np.float32) + s * n)
+    evaluate = fixed + P * (s + 2 * s) + w * memory.step_bytes(cfg, S, np.float32, backward=False)
+    assert memory.peak_bytes(cfg, P, B, 65536, np.float32, processes=w) == (train, evaluate)
+
+
+@pytest.mark.slow
+def test_memory_estimate_within_a_quarter_of_the_measured_peak():
+    """benchmarks/memory.py's batch case: the refusal threshold is close to reality."""
+    out = subprocess.run([sys.executable, "benchmarks/memory.py", "--one", "3"], capture_output=True,
+                         text=True, check=True, cwd=ROOT)
+    ratio = json.loads(out.stdout.strip().splitlines()[-1])["estimate_over_measured"]
+    assert 0.75 <= ratio <= 1.25, ratio
+
+
+def test_what_cannot_fit_is_refused_with_the_parameter_that_lowers_it():
+    cfg = Config()
+    with pytest.raises(memory.MemoryLimitError, match=r"`batch` 65536 needs about .* GiB .* lower `batch`"):
+        memory.check_memory(cfg, 512 * 512, 65536, 65536, np.float32, available=2 ** 20)
+    big = 4096 * 4096                 # beyond the cached grid: evaluations go chunk by chunk
+    train, evaluate = memory.peak_bytes(cfg, big, 1, 2 ** 20, np.float32)
+    assert evaluate > train
+    with pytest.raises(memory.MemoryLimitError, match="lower `chunk`"):
+        memory.check_memory(cfg, big, 1, 2 ** 20, np.float32, available=(train + evaluate) // 2 + 1)
+    with pytest.raises(memory.MemoryLimitError, match=r"loading the 13000 x 13000 image needs about 1.6 GiB"):
+        memory.check_load((13000, 13000, 1), available=2 ** 30)
+    with pytest.raises(memory.MemoryLimitError, match=r"rendering 30000 x 30000 pixels .* lower `size`"):
+        memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 33)
+    memory.check_render(cfg, (512, 512), 65536, available=2 ** 33)
+
+
+def test_param_count_is_the_networks():
+    from loe_ref.network import count_params, init_params
+    for cfg in (Config(), Config(pe=3, hidden=17, tile=3, out_channels=3), Config(tile=1, layers=2)):
+        assert memory.param_count(cfg) == count_params(init_params(cfg))

@@ -1,0 +1,91 @@
+"""loe_ref/session.py: a run in its folder, start to end, and a study's runs reused or resumed."""
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from loe_ref import rundir, session
+from loe_ref.network import Config
+from loe_ref.options import TrainOptions
+from loe_ref.train import Trainer
+
+CFG = Config(layers=2, hidden=6)
+
+
+def _opts(**kw):
+    return TrainOptions(**dict(dict(image="coins", size=[12, 10], iters=6, eval_every=2, checkpoint_every=4,
+                                    batch=37, lr=0.02), **kw))
+
+
+def test_a_run_writes_every_file_of_its_folder_once(tmp_path):
+    out = str(tmp_path / "run")
+    outcome = session.run(Trainer(CFG, _opts()), out, quiet=True)
+    assert outcome.completed and outcome.exit_code == 0
+    assert sorted(os.listdir(out)) == sorted(rundir.RUN_FILES + (rundir.LOCK_FILE,))
+    summary = json.load(open(os.path.join(out, "summary.json")))
+    assert summary == json.loads(json.dumps(outcome.summary))
+    assert [h["iteration"] for h in summary["history"]] == [2, 4, 6]
+    assert (summary["batch"], summary["pixels"], summary["equivalents"]) == (37, 120, 6 * 37 / 120)
+    rows = open(os.path.join(out, "metrics.csv")).read().splitlines()
+    assert rows[0] == "iteration,loss,psnr,seconds" and [int(r.split(",")[0]) for r in rows[1:]] == [2, 4, 6]
+    config = json.load(open(os.path.join(out, "config.json")))
+    assert config["model"]["hidden"] == 6 and config["training"]["batch"] == 37 and config["resumed_from"] is None
+
+
+def test_a_study_run_is_reused_when_finished_and_resumed_when_begun(tmp_path, monkeypatch):
+    out = str(tmp_path / "row")
+    calls = []
+
+    class Stopping(Trainer):
+        def step(self, it):
+            calls.append(it)
+            if it == 2:                              # a SIGTERM in the third step: stop after it
+                os.kill(os.getpid(), signal.SIGTERM)
+            return super().step(it)
+
+    monkeypatch.setattr(session, "Trainer", Stopping)
+    with pytest.raises(session.Stopped, match="stopped by SIGTERM at iteration 3") as stop:
+        session.run_row(out, CFG, _opts(), "row")
+    assert stop.value.exit_code == 143 and calls == [0, 1, 2]
+    assert session.finished(out, CFG, _opts()) is None
+    monkeypatch.setattr(session, "Trainer", Trainer)
+    resumed = session.run_row(out, CFG, _opts(), "row")               # from its checkpoint at 3
+    whole = session.run(Trainer(CFG, _opts()), str(tmp_path / "whole"), quiet=True).summary
+    assert [h["psnr"] for h in resumed["history"]] == [h["psnr"] for h in whole["history"]]
+    monkeypatch.setattr(session, "Trainer", lambda *a: pytest.fail("a finished run was trained again"))
+    assert session.run_row(out, CFG, _opts(), "row")["peak_psnr"] == resumed["peak_psnr"]
+
+
+def test_a_finished_run_trained_otherwise_is_refused(tmp_path):
+    from loe_ref.checkpoint import CheckpointError
+    out = str(tmp_path / "row")
+    session.run_row(out, CFG, _opts(), "row")
+    assert session.finished(out, CFG, _opts(iters=8)) is None           # another length: not finished
+    with pytest.raises(CheckpointError, match="lr: 0.02 in the checkpoint, 0.05 now"):
+        session.finished(out, CFG, _opts(lr=0.05))
+
+
+def test_script_main_gives_one_line_and_an_exit_code(capsys):
+    def bad():
+        raise ValueError("`rows` '0': numbers run\nfrom 1 to 4")
+    assert session.script_main(bad) == 2
+    assert capsys.readouterr().err == "error: `rows` '0': numbers run from 1 to 4\n"
+    assert session.script_main(lambda: None) == 0
+
+
+def test_a_second_signal_aborts_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    class Twice(Trainer):
+        def step(self, it):
+            if it == 4:
+                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGINT)
+            return super().step(it)
+
+    out = str(tmp_path / "run")
+    with pytest.raises(session.Interrupted, match="aborted by a second signal") as stop:
+        session.run(Twice(CFG, _opts(iters=8)), out, quiet=True)
+    assert stop.value.exit_code == 130 and stop.value.checkpoint == os.path.join(out, "checkpoint.npz")
+    assert not [f for f in os.listdir(out) if f.startswith(".tmp-")]
+    assert np.load(os.path.join(out, "checkpoint.npz"), allow_pickle=False) is not None
