@@ -28,8 +28,8 @@ def save(path, params, cfg, extra=None, meta=None):
         np.savez(fh, **arrays)
 
 
-#: Largest array a checkpoint member may declare before it is read (a damaged or hostile
-#: header cannot make the reader allocate more).
+#: Most bytes of arrays a checkpoint may declare before any is read (the paper's network
+#: in float64 with Adam's moments takes 3 MiB).
 MAX_MEMBER_BYTES = 2 ** 31
 
 
@@ -49,28 +49,60 @@ def member_headers(path):
     return headers
 
 
+#: Largest text member (the configuration, the metadata) a checkpoint may declare.
+MAX_TEXT_BYTES = 2 ** 26
+
+
+def expected_members(cfg):
+    """{name: shape} of every array a checkpoint of ``cfg`` may hold: the parameters and Adam's moments."""
+    shapes = param_shapes(cfg)
+    return {**shapes, **{f"{kind}/{k}": v for k, v in shapes.items() for kind in ("adam_m", "adam_v")}}
+
+
 def load(path):
     """(cfg, params, extra, meta) from a file written by :func:`save`; arrays on the host.
 
-    Every member's header is read before any array: one that declares more than
-    ``MAX_MEMBER_BYTES`` is refused unread. The parameters are then validated against
-    the configuration (names, shapes, a real floating dtype, finite values).
+    Nothing is decompressed before its header is checked: the configuration and metadata
+    members first (text of at most MAX_TEXT_BYTES), then every array's declared name,
+    shape and dtype against the configuration, and their total against the available
+    memory. So a damaged or hostile file cannot make the reader allocate more than a
+    checkpoint of its own configuration holds. The parameters' values are then validated
+    (finite, a real floating dtype).
     """
+    from .memory import available_bytes
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path!r} does not exist (or is not a file)")
     if not os.access(path, os.R_OK):
         raise CheckpointError(f"cannot read checkpoint {path!r}: permission denied")
     try:
-        for name, (shape, dtype) in member_headers(path).items():
-            size = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
-            if size > MAX_MEMBER_BYTES:
-                raise CheckpointError(f"checkpoint {path!r}: member {name!r} declares {shape} {dtype} "
-                                      f"({size / 2 ** 30:.1f} GiB), more than any loe_ref checkpoint holds")
+        headers = member_headers(path)
+        for name in ("config", "meta"):
+            shape, dtype = headers.get(name, (None, None))
+            if dtype is None or dtype.kind != "U" or shape != () or dtype.itemsize > MAX_TEXT_BYTES:
+                raise CheckpointError(f"checkpoint {path!r}: member {name!r} is "
+                                      f"{'missing' if dtype is None else f'{shape} {dtype}'}; expected JSON text")
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        cfg = Config.from_json(str(arrays.pop("config")))
-        meta = json.loads(str(arrays.pop("meta")))
+            cfg = Config.from_json(str(npz["config"]))
+            meta = json.loads(str(npz["meta"]))
+            expected, total = expected_members(cfg), 0
+            for name, (shape, dtype) in headers.items():
+                if name in ("config", "meta"):
+                    continue
+                if name not in expected:
+                    raise CheckpointError(f"checkpoint {path!r}: unexpected member {name!r} (a checkpoint holds the "
+                                          f"parameters, Adam's moments, the configuration and metadata)")
+                if dtype not in (np.float32, np.float64):
+                    raise CheckpointError(f"checkpoint {path!r}: {name!r} has dtype {dtype}; expected float32 or float64")
+                if tuple(shape) != tuple(expected[name]):
+                    raise CheckpointError(f"checkpoint {path!r}: {name!r} has shape {tuple(shape)}; the configuration "
+                                          f"in the file needs {tuple(expected[name])}")
+                total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+            available = available_bytes()
+            if total > MAX_MEMBER_BYTES or (available is not None and total > available):
+                raise CheckpointError(f"checkpoint {path!r} declares {total / 2 ** 30:.1f} GiB of arrays, more than "
+                                      f"{'this machine has available' if total <= MAX_MEMBER_BYTES else 'any loe_ref checkpoint holds'}")
+            arrays = {k: npz[k] for k in headers if k not in ("config", "meta")}
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError, TypeError, EOFError, MemoryError, zipfile.BadZipFile) as exc:

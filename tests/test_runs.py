@@ -354,8 +354,18 @@ def test_checkpoints_are_validated_whole(tmp_path, capsys, name, change, field):
         assert not (tmp_path / "r.png").exists()
 
 
+def _npy_header(shape, descr="<f4"):
+    """The bytes of an .npy file that declares ``shape`` and holds no data."""
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {tuple(shape)}, }}"
+    header = header + " " * (118 - len(header)) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+
+
 def test_a_huge_member_header_is_refused_unread(tmp_path, capsys):
+    """A member's header that does not match the configuration is refused before any array
+    is read; so is a configuration whose arrays would not fit, all headers consistent."""
     import zipfile
+    from loe_ref.checkpoint import expected_members
     out = tmp_path / "run"
     assert _train(capsys, out)[0] == 0
     bad = tmp_path / "huge.npz"
@@ -363,12 +373,21 @@ def test_a_huge_member_header_is_refused_unread(tmp_path, capsys):
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "W2.npy":
-                header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }"
-                header = header + " " * (118 - len(header)) + "\n"
-                data = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+                data = _npy_header((1000000, 1000000))
             dst.writestr(info, data)
     code, _, err = _run(capsys, "--render", str(bad), "--size", "8", "8", "--out", str(tmp_path / "r.png"))
-    assert code == 2 and "'W2' declares" in err and err.count("\n") == 1, err
+    assert code == 2 and "'W2' has shape (1000000, 1000000)" in err and err.count("\n") == 1, err
+    cfg = Config(layers=3, hidden=30000)
+    big = tmp_path / "big.npz"
+    with zipfile.ZipFile(big, "w") as dst:
+        for name, shape in expected_members(cfg).items():
+            dst.writestr(name + ".npy", _npy_header(shape))
+        for name, text in (("config", cfg.to_json()), ("meta", "{}")):
+            buf = __import__("io").BytesIO()
+            np.save(buf, np.array(text))
+            dst.writestr(name + ".npy", buf.getvalue())
+    code, _, err = _run(capsys, "--render", str(big), "--size", "8", "8", "--out", str(tmp_path / "r.png"))
+    assert code == 2 and "GiB of arrays, more than any loe_ref checkpoint holds" in err and err.count("\n") == 1, err
 
 
 def test_a_load_or_render_that_cannot_fit_is_refused_before_it_starts(tmp_path, capsys):
