@@ -6,7 +6,7 @@ then writes a plain PNG where one is needed). Files are written atomically (file
 import numpy as np
 
 from .blending import nearest_forward
-from .files import atomic_path
+from .files import write_bytes
 from .grids import pixel_coords, pixel_coords_at
 
 
@@ -63,10 +63,12 @@ def _pyplot():
 
 
 def _save(fig, path):
+    import io
     import matplotlib.pyplot as plt
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     plt.close(fig)
+    write_bytes(path, buf.getvalue())
 
 
 def plot_comparison(path, target, recon, psnr_db, iteration, full_scale=0.1):

@@ -13,12 +13,21 @@ from contextlib import contextmanager
 import numpy as np
 
 
+#: Temporaries are named .tmp-<pid>-<random><suffix>: the pid tells whose they are.
+TMP_PREFIX = ".tmp-"
+
+
 @contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside ``path`` (same suffix); rename it to ``path`` on success."""
+    """Yield a temporary path beside ``path`` (same suffix); rename it to ``path`` on success.
+
+    The temporaries that processes no longer alive left in that folder (a SIGKILL, a power
+    cut) are removed first.
+    """
     folder = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
+    remove_stale_temporaries(folder)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=os.path.splitext(path)[1])
     os.close(fd)
     try:
         yield tmp
@@ -31,6 +40,32 @@ def atomic_path(path):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def remove_stale_temporaries(folder):
+    """Remove the temporaries in ``folder`` whose writer process has ended."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not name.startswith(TMP_PREFIX) or not pid.isdigit() or _alive(int(pid)):
+            continue
+        try:
+            os.remove(os.path.join(folder, name))
+        except OSError:
+            pass
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True                              # someone else's process
+    return True
 
 
 def _umask():
@@ -56,9 +91,17 @@ def write_csv(path, header, rows):
     write_text(path, buf.getvalue())
 
 
+def write_bytes(path, data):
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+
+
 def write_png(path, img):
-    """Save an image in [0, 1] (H, W) or (H, W, 3) as 8-bit PNG."""
-    from skimage import io as skio
+    """Save an image in [0, 1] (H, W) or (H, W, 3) as 8-bit PNG.
+
+    The PNG is encoded in memory and written as bytes, so a failed write (a full disk) is
+    one OSError naming the file, never an encoder's half-closed stream.
+    """
+    import imageio.v3 as iio
     data = np.round(np.clip(img, 0.0, 1.0) * 255.0).astype(np.uint8)
-    with atomic_path(path) as tmp:
-        skio.imsave(tmp, data, check_contrast=False)
+    write_bytes(path, iio.imwrite("<bytes>", data, extension=".png"))

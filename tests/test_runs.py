@@ -450,3 +450,23 @@ def test_an_interrupted_render_leaves_no_temporary(tmp_path, capsys, sig):
     assert proc.returncode == 128 + sig and "was not written" in stderr, stderr
     assert not png.exists() and not [f for f in os.listdir(png.parent) if f.startswith(".tmp")] \
         if png.parent.exists() else True
+
+
+def test_temporaries_of_ended_processes_are_removed_by_the_next_write(tmp_path, capsys):
+    """A render killed with SIGKILL leaves its temporary; the next write into that folder
+    removes it, and never a temporary of a process still alive."""
+    from loe_ref.files import TMP_PREFIX, write_text
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    stale = tmp_path / f"{TMP_PREFIX}{ended.pid}-abc.png"
+    live = tmp_path / f"{TMP_PREFIX}{os.getpid()}-def.png"
+    stale.write_bytes(b"half a png")
+    live.write_bytes(b"being written")
+    out = tmp_path / "run"
+    assert _train(capsys, out)[0] == 0
+    code, _, err = _run(capsys, "--render", str(out / "checkpoint.npz"), "--size", "8", "8",
+                        "--out", str(tmp_path / "r.png"))
+    assert code == 0, err
+    assert not stale.exists() and live.exists() and (tmp_path / "r.png").exists()
+    write_text(str(tmp_path / "note.txt"), "x")
+    assert live.exists()
