@@ -18,8 +18,20 @@ BlendedLinearCache = namedtuple("BlendedLinearCache", "x W coef")
 
 def column_sums(a):
     """sum over the P rows of a (P, C): a GEMV with a ones vector, on CPUs several times
-    faster than ``a.sum(axis=0)`` on these shapes (docs/performance.md)."""
-    return xp_of(a).ones(a.shape[0], dtype=a.dtype) @ a
+    faster than ``a.sum(axis=0)`` on these shapes (docs/performance.md). The ones vectors
+    are kept (a few shard sizes recur every step)."""
+    xp = xp_of(a)
+    key = (xp.__name__, a.dtype.str, a.shape[0])
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) >= 16:
+            _ONES.clear()
+        ones = _ONES[key] = xp.ones(a.shape[0], dtype=a.dtype)
+    return ones @ a
+
+
+#: The ones vectors of ``column_sums``, by (array module, dtype, length).
+_ONES = {}
 
 
 def grouped_matmul(x, W, offsets, out=None):
