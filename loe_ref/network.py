@@ -158,13 +158,20 @@ def plan_for(cfg, p, dtype=None, experts=None):
     return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype, experts=experts)
 
 
-def expert_table(cfg, p):
+def expert_table(cfg, p, rows=65536):
     """(P, L): the nearest expert of every point in every layer, to look batches up in; None
-    with linear blending (its plans need the coordinates themselves)."""
+    with linear blending (its plans need the coordinates themselves). Computed ``rows``
+    points at a time, so its temporaries stay small beside the table."""
     if cfg.blend != "nearest":
         return None
     alpha, beta = cfg.scales()
-    return nearest_experts(p, alpha, beta, cfg.tile).T.copy()
+    table = None
+    for s in range(0, p.shape[0], rows):
+        experts = nearest_experts(p[s:s + rows], alpha, beta, cfg.tile)        # (L, rows)
+        if table is None:
+            table = xp_of(p).empty((p.shape[0], cfg.layers), dtype=experts.dtype)
+        table[s:s + rows] = experts.T
+    return table
 
 
 #: What one position-dependent layer keeps for the backward pass.

@@ -201,6 +201,7 @@ def test_a_plan_from_looked_up_experts_is_the_plan_from_coordinates(xp, cfg, P, 
     from loe_ref.network import expert_table
     p = xp.asarray(np.random.default_rng(seed).uniform(0, 1, (P, cfg.in_dims)))
     table = expert_table(cfg, p)
+    np.testing.assert_array_equal(to_host(expert_table(cfg, p, rows=7)), to_host(table))     # in chunks
     rows = xp.asarray(np.random.default_rng(seed + 1).permutation(P)[:max(1, P // 2)])
     direct, looked_up = plan_for(cfg, p[rows]), plan_for(cfg, p[rows], experts=table[rows])
     np.testing.assert_array_equal(to_host(direct.unsort), to_host(looked_up.unsort))
