@@ -13,6 +13,7 @@ pinned to one core.
 
     python benchmarks/step.py --batch 4096            # the table's step
     python benchmarks/step.py --batch 0 --rounds 5    # the full-image step
+    taskset -c 0 python benchmarks/step.py --parts    # one shard's parts and Adam, one process
 """
 import argparse
 import json
@@ -105,6 +106,44 @@ def run_one(batch, threads, rounds, steps, blend, act, device="cpu"):
             "cpu": cpu_name(), "blas": blas_info()}
 
 
+def parts(batch, repeats=200):
+    """ms of the parts of a batch step in one process: drawing the batch, one shard's plan,
+    forward and backward pass, the whole batch's gradients, and Adam."""
+    os.environ["LOE_REF_CPUS"] = "1"
+    from loe_ref.grids import pixel_coords_at
+    from loe_ref.network import Config, backward, forward, plan_for
+    from loe_ref.options import TrainOptions
+    from loe_ref.shards import SHARD_ROWS, sse_and_grads
+    from loe_ref.train import Trainer
+    t = Trainer(Config(), TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6))
+    for it in range(20):
+        t.step(it)
+    idx = t.batch_indices(20)
+    p, target, experts = pixel_coords_at(idx, t.shape, np.float32), t.target[idx], t.experts[idx]
+    rows = slice(0, min(SHARD_ROWS, batch))
+    plan = plan_for(t.cfg, p[rows], np.float32, experts[rows])
+    pred, cache = forward(t.params, plan, t.cfg)
+    dpred = (pred - target[rows]) * (2.0 / target.size)
+    grads = sse_and_grads(t.params, t.cfg, p, target, experts=experts)[1]
+
+    def ms(f):
+        f()
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            f()
+        return (time.perf_counter() - t0) / repeats * 1e3
+
+    return {"step": ms(lambda: t.step(21)),
+            "batch (indices, coordinates, targets, experts)":
+                ms(lambda: (t.batch_indices(20), pixel_coords_at(idx, t.shape, np.float32), t.target[idx],
+                            t.experts[idx])),
+            "plan, one shard": ms(lambda: plan_for(t.cfg, p[rows], np.float32, experts[rows])),
+            "forward, one shard": ms(lambda: forward(t.params, plan, t.cfg)),
+            "backward, one shard": ms(lambda: backward(dpred, cache, t.cfg)),
+            "gradients of the batch": ms(lambda: sse_and_grads(t.params, t.cfg, p, target, experts=experts)),
+            "Adam": ms(lambda: t.opt.step(t.params, grads, 1e-12))}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--batch", type=int, default=4096, help="pixels per step, 0 = the whole image (default 4096)")
@@ -114,8 +153,16 @@ def main():
     ap.add_argument("--config", default="nearest:sine", help="blend:act (default nearest:sine, the paper's)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="cpu (NumPy) or gpu (CuPy; one process)")
     ap.add_argument("--json", help="also write the records to this file")
+    ap.add_argument("--parts", action="store_true",
+                    help="only time the parts of one process's step (pin it to a core with taskset)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.parts:
+        from loe_ref.cpu import cpu_name
+        print(f"{cpu_name()}; batch {args.batch}, one process")
+        for name, value in parts(args.batch or 4096).items():
+            print(f"{name:48s} {value:8.3f} ms")
+        return
     steps = args.steps or (50 if args.batch else 2)
     blend, act = args.config.split(":")
     if args.one:

@@ -5,7 +5,10 @@ The paper's network (fine_to_coarse, sine, nearest, 2 x 2 tiles, default init) o
 512 x 512 under the short recipe (loe_ref/recipes.py), trained by ``Trainer.step`` and
 evaluated over the whole image every ``--eval-every`` iterations; the clock runs during
 training steps only, so the seconds are those of training, whatever the evaluations cost.
-The first evaluation at or above each PSNR is reported.
+The first evaluation at or above each PSNR is reported. Where PyTorch is installed, the
+PyTorch twin of benchmarks/torch_twin.py (``BatchTwin``) trains under the same recipe, on
+the same batches, with as many threads as loe_ref has cores, and its figures and the
+ratios of the seconds follow.
 
     python benchmarks/time_to_psnr.py
     python benchmarks/time_to_psnr.py --eval-every 200 --equivalents 100
@@ -53,6 +56,39 @@ def run_loe(equivalents, eval_every):
     return curve, opts
 
 
+def run_twin(equivalents, eval_every):
+    """The same run with the PyTorch twin; None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    import numpy as np
+    from benchmarks.torch_twin import BatchTwin
+    from loe_ref.data import image_target, load_image
+    from loe_ref.grids import pixel_coords, pixel_coords_at
+    from loe_ref.network import init_params
+    from loe_ref.sampler import PixelSampler
+    cfg = Config()
+    opts = TrainOptions(**recipes.options("short", 512 * 512, equivalents=equivalents, eval_every=eval_every,
+                                          checkpoint_every=10 ** 9))
+    torch.set_num_threads(usable_cpus())
+    img = load_image(opts.image)
+    target = torch.from_numpy(image_target(img).astype(np.float32))
+    coords = torch.from_numpy(pixel_coords(img.shape[:2], np.float32))
+    sampler = PixelSampler(opts.sampler, target.shape[0], opts.batch, opts.seed)
+    twin = BatchTwin(torch, cfg, init_params(cfg, opts.seed), opts.learning_rate(cfg), (0.9, opts.beta2))
+    curve, seconds = [], 0.0
+    for it in range(opts.iters):
+        idx = sampler.indices(it)
+        p = torch.from_numpy(pixel_coords_at(idx, img.shape[:2], np.float32))
+        t0 = time.perf_counter()
+        twin.step(p, target[torch.from_numpy(idx)], opts.lr_at(cfg, it))
+        seconds += time.perf_counter() - t0
+        if (it + 1) % eval_every == 0 or it + 1 == opts.iters:
+            curve.append((it + 1, seconds, twin.psnr(coords, target)))
+    return curve, torch.__version__
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--equivalents", type=float, default=recipes.RECIPES["short"]["equivalents"],
@@ -72,6 +108,18 @@ def main():
     for level in LEVELS:
         it, s = first.get(level, ("-", float("nan")))
         print(f"{level:6.2f} {it!s:>10s} {s:8.1f}")
+    twin = run_twin(args.equivalents, args.eval_every)
+    if twin is not None:
+        curve_t, version = twin
+        first_t = crossings(curve_t)
+        record["pytorch_twin"] = {"torch": version, "curve": curve_t, "first": first_t}
+        print(f"PyTorch twin (torch {version}, {usable_cpus()} threads), same recipe and batches; "
+              f"peak {max(v for *_, v in curve_t):.2f} dB")
+        print(f"{'PSNR':>6s} {'iteration':>10s} {'seconds':>8s} {'loe_ref / twin':>15s}")
+        for level in LEVELS:
+            it, s = first_t.get(level, ("-", float("nan")))
+            ratio = first[level][1] / s if level in first and level in first_t else float("nan")
+            print(f"{level:6.2f} {it!s:>10s} {s:8.1f} {ratio:15.2f}")
     if args.json:
         from loe_ref.files import write_json
         write_json(args.json, json.loads(json.dumps(record, default=str)))

@@ -5,6 +5,10 @@
    and through the twin (autograd): loss and every gradient must agree to 1e-8 relative.
 2. float32 timing: full-batch steps (forward, backward, Adam) of both on the 512 x 512
    camera image, interleaved one by one; the median of each and their ratio.
+3. float32 timing at the table's protocol (``--batch 4096``): ``Trainer.step`` on every
+   usable core against ``BatchTwin``, the paper's network written as a PyTorch user would
+   (per-expert ``index_select``, ``matmul``, ``index_copy``; autograd; torch.optim.Adam)
+   on as many threads, on the same batches, in alternating rounds; medians and their ratio.
 
     pip install torch   # only for this script
     python benchmarks/torch_twin.py --steps 7
@@ -67,6 +71,108 @@ class Twin:
         return h @ P["W_out"] + P["b_out"]
 
 
+class BatchTwin:
+    """The paper's network for pixel batches, as a PyTorch user would write it.
+
+    Each step computes the batch's experts from its coordinates (floor(alpha p + beta) mod
+    T, Eq. (3) with one-hot blending), runs each layer expert by expert (``index_select``,
+    ``matmul``, ``index_copy``), lets autograd differentiate the MSE, and steps
+    ``torch.optim.Adam`` with the schedule's rate. Nearest blending, no positional encoding.
+    """
+
+    def __init__(self, torch, cfg, params, lr, betas):
+        if cfg.blend != "nearest" or cfg.pe:
+            raise ValueError("BatchTwin writes the paper's network: nearest blending, no positional encoding")
+        self.torch, self.cfg = torch, cfg
+        self.params = {k: torch.nn.Parameter(torch.tensor(v, dtype=torch.float32)) for k, v in params.items()}
+        alpha, beta = cfg.scales()
+        self.alpha = torch.tensor(np.asarray(alpha), dtype=torch.float32)[:, None, None]
+        self.beta = torch.tensor(np.asarray(beta), dtype=torch.float32)[:, None, None]
+        self.opt = torch.optim.Adam(list(self.params.values()), lr=lr, betas=betas, eps=1e-8)
+
+    def experts(self, p):
+        """(L, B) expert index of every point in every layer."""
+        cells = torch_floor_mod(self.torch, self.alpha * p[None] + self.beta, self.cfg.tile)
+        idx = cells[..., 0]
+        for k in range(1, p.shape[1]):
+            idx = idx + cells[..., k] * self.cfg.tile ** k
+        return idx
+
+    def forward(self, p):
+        torch, cfg, P = self.torch, self.cfg, self.params
+        experts = self.experts(p)
+        h = 2.0 * p - 1.0
+        for i in range(cfg.layers):
+            W, b = P[f"W{i + 1}"], P[f"b{i + 1}"]
+            z = torch.zeros(h.shape[0], W.shape[2], dtype=h.dtype)
+            for e in range(cfg.n_experts):
+                rows = torch.nonzero(experts[i] == e, as_tuple=True)[0]
+                if len(rows):
+                    z = z.index_copy(0, rows, h.index_select(0, rows) @ W[e])
+            z = z + b
+            h = torch.sin(cfg.omega0 * z) if cfg.act == "sine" else torch.nn.functional.leaky_relu(z, cfg.slope)
+        return h @ P["W_out"] + P["b_out"]
+
+    def step(self, p, target, lr):
+        """One Adam step on the batch; returns its loss."""
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+        self.opt.zero_grad()
+        loss = ((self.forward(p) - target) ** 2).mean()
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+    def psnr(self, coords, target, chunk=65536):
+        """PSNR (dB) over the whole image, as loe_ref.losses.psnr computes it."""
+        with self.torch.no_grad():
+            pred = self.torch.cat([self.forward(coords[s:s + chunk]) for s in range(0, coords.shape[0], chunk)])
+            a, b = (pred.clamp(-1, 1) + 1) / 2, (target + 1) / 2
+            return float(10 * self.torch.log10(1 / ((a - b) ** 2).mean()))
+
+
+def torch_floor_mod(torch, q, tile):
+    return torch.remainder(torch.floor(q).long(), tile)
+
+
+def time_batch_steps(torch, cfg, batch, rounds, steps):
+    """Median ms per batch step of loe_ref's Trainer and of BatchTwin, alternating rounds."""
+    from loe_ref.cpu import usable_cpus
+    from loe_ref.grids import pixel_coords_at
+    from loe_ref.options import TrainOptions
+    from loe_ref.train import Trainer
+    opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6)
+    trainer = Trainer(cfg, opts)                   # forks its workers before torch starts threads
+    torch.set_num_threads(usable_cpus())
+    twin = BatchTwin(torch, cfg, init_params(cfg, opts.seed), opts.learning_rate(cfg), (0.9, opts.beta2))
+    target = torch.from_numpy(trainer.target)
+
+    def twin_step(it):
+        idx = trainer.batch_indices(it)
+        p = torch.from_numpy(pixel_coords_at(idx, trainer.shape, np.float32))
+        return twin.step(p, target[torch.from_numpy(idx)], opts.lr_at(cfg, it))
+
+    it = 0
+    for _ in range(3):                             # the same batches, the same losses (float32)
+        ours, theirs = float(trainer.step(it)), twin_step(it)
+        if abs(ours - theirs) > 1e-4 * ours:
+            raise SystemExit(f"the twin's loss {theirs} differs from loe_ref's {ours} at step {it}")
+        it += 1
+    ours, theirs = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for k in range(steps):
+            trainer.step(it + k)
+        ours.append((time.perf_counter() - t0) / steps * 1e3)
+        t0 = time.perf_counter()
+        for k in range(steps):
+            twin_step(it + k)
+        theirs.append((time.perf_counter() - t0) / steps * 1e3)
+        it += steps
+    trainer.close()
+    return float(np.median(ours)), float(np.median(theirs)), usable_cpus()
+
+
 def compare_float64(torch, cfg, size):
     p = pixel_coords((size, size))
     target = np.random.default_rng(1).uniform(-1, 1, (p.shape[0], 1))
@@ -113,11 +219,22 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=7)
     ap.add_argument("--check-size", type=int, default=32, help="image side of the float64 check")
+    ap.add_argument("--batch", type=int, default=0,
+                    help="only the batch-step comparison, at this batch (e.g. 4096, the table's)")
+    ap.add_argument("--rounds", type=int, default=7, help="alternating rounds of the batch comparison (default 7)")
     args = ap.parse_args()
     try:
         import torch
     except ImportError:
         print("PyTorch is not installed; this optional comparison is skipped")
+        return
+    if args.batch:
+        from loe_ref.cpu import blas_info, cpu_name
+        ours, twin, cores = time_batch_steps(torch, Config(), args.batch, args.rounds, 40)
+        blas = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']}" for b in blas_info())
+        print(f"{cpu_name()}, {cores} cores; BLAS {blas}; PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
+        print(f"float32 step, batch {args.batch}, nearest sine: loe_ref {ours:.2f} ms, PyTorch twin {twin:.2f} ms, "
+              f"loe_ref / twin {ours / twin:.2f}", flush=True)
         return
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     for blend in ("nearest", "linear"):
