@@ -5,7 +5,6 @@ import pytest
 
 from loe_ref import shards
 from loe_ref.evaluate import GridEvaluator
-from loe_ref.grids import pixel_coords
 from loe_ref.network import Config, init_params
 from loe_ref.workers import Workers, worker_count
 
