@@ -42,6 +42,8 @@ def tree_sum(lo, hi, leaf, add, depth=None, known=None):
     ``known``: {node: value} of the nodes ``depth`` levels down, already summed (by other
     processes); the tree above them is added here in the same order.
     """
+    if hi <= lo:
+        raise ValueError(f"an empty batch (shards {lo}..{hi - 1}) has no loss to sum")
     if known is not None and (depth == 0 or hi - lo <= 1):
         return known[(lo, hi)]
     if hi - lo == 1:
