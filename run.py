@@ -177,8 +177,10 @@ def main(argv=None):
             load_resumable(args.resume, cfg, opts, trainer.fingerprint)   # a misfit fails before --out is made
             if done >= opts.iters and outputs_complete(out):
                 trainer.close()
+                more = ("give a larger --iters to train on" if opts.schedule == "constant" else
+                        f"its {opts.schedule} schedule ends there, so a longer fit is a new run (--equivalents)")
                 print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}) and its outputs "
-                      f"are complete; nothing to do. Give a larger --iters to train on.")
+                      f"are complete; nothing to do: {more}.")
                 return 0
         outcome = session.run(trainer, out, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     except session.ERRORS as exc:

@@ -4,7 +4,8 @@
 1. float64: the same parameters and coordinates through loe_ref (hand-written backward)
    and through the twin (autograd): loss and every gradient must agree to 1e-8 relative.
 2. float32 timing: full-batch steps (forward, backward, Adam) of both on the 512 x 512
-   camera image, interleaved one by one; the median of each and their ratio.
+   camera image (loe_ref's ``Trainer.step``, on every usable core), interleaved one by
+   one; the median of each and their ratio.
 3. float32 timing at the table's protocol (``--batch 4096``): ``Trainer.step`` on every
    usable core against ``BatchTwin``, the paper's network written as a PyTorch user would
    (per-expert ``index_select``, ``matmul``, ``index_copy``; autograd; torch.optim.Adam)
@@ -23,11 +24,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from loe_ref.blending import blend_forward, dense_coefficients   # noqa: E402
-from loe_ref.data import image_target, load_image                # noqa: E402
 from loe_ref.grids import pixel_coords                           # noqa: E402
 from loe_ref.losses import mse_backward, mse_forward             # noqa: E402
 from loe_ref.network import Config, backward, forward, init_params, plan_for   # noqa: E402
-from loe_ref.optim import Adam                                   # noqa: E402
 
 
 class Twin:
@@ -188,23 +187,19 @@ def compare_float64(torch, cfg, size):
 
 
 def time_steps(torch, cfg, steps):
-    img = load_image("camera")
-    p = pixel_coords(img.shape)
-    target = image_target(img).astype(np.float32)
-    params = {k: v.astype(np.float32) for k, v in init_params(cfg, 0).items()}
-    plan = plan_for(cfg, p, np.float32)
-    opt = Adam(params, lr=1e-4)
+    """Median seconds of a full-image step of loe_ref (``Trainer.step``: shards, worker
+    processes) and of the twin, interleaved one by one."""
+    from loe_ref.options import TrainOptions
+    from loe_ref.train import Trainer
+    trainer = Trainer(cfg, TrainOptions(batch=0, lr=1e-4, iters=10 ** 6))
+    p = pixel_coords(trainer.shape)
     twin = Twin(torch, cfg, init_params(cfg, 0), p).to(torch.float32)
     topt = torch.optim.Adam(list(twin.params.values()), lr=1e-4)
-    ttarget = torch.tensor(target)
+    ttarget = torch.tensor(trainer.target)
     ours_t, twin_t = [], []
-    for _ in range(steps + 1):
+    for it in range(steps + 1):
         t0 = time.perf_counter()
-        pred, cache = forward(params, plan, cfg)
-        _, lc = mse_forward(pred, target)
-        grads = backward(mse_backward(lc), cache, cfg)
-        del cache
-        opt.step(params, grads)
+        trainer.step(it)
         ours_t.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         topt.zero_grad()
@@ -212,6 +207,7 @@ def time_steps(torch, cfg, steps):
         loss.backward()
         topt.step()
         twin_t.append(time.perf_counter() - t0)
+    trainer.close()
     return float(np.median(ours_t[1:])), float(np.median(twin_t[1:]))
 
 

@@ -53,7 +53,7 @@ def load_resumable(path, cfg, opts, fingerprint=None):
     diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in keys if saved.get(k) != now[k]]
     if opts.schedule != "constant" and saved.get("iters") != opts.iters:
         diff.append(f"iters: {saved.get('iters')!r} in the checkpoint, {opts.iters!r} now "
-                    f"({opts.schedule} schedule, which depends on the run's length)")
+                    f"({opts.schedule} schedule, which depends on the run's length: a longer run starts anew)")
     if diff:
         raise checkpoint.CheckpointError(f"checkpoint {path!r} was trained differently ({'; '.join(diff)})")
     return params, extra, meta

@@ -204,7 +204,7 @@ def test_resume_with_nothing_left_to_do_touches_nothing(tmp_path, capsys):
     before = _snapshot(out)
     for iters in ("4", "3"):
         code, stdout, _ = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", iters)
-        assert code == 0 and "nothing to do" in stdout
+        assert code == 0 and "nothing to do: give a larger --iters to train on" in stdout
     assert _snapshot(out) == before
 
 
@@ -233,6 +233,8 @@ def test_a_scheduled_run_resumes_only_to_its_own_length(tmp_path, capsys, schedu
     assert _run(capsys, *SMALL, "--schedule", schedule, "--iters", "4", "--out", str(out))[0] == 0
     code, _, err = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", "8")
     assert code == 2 and f"{schedule} schedule, which depends on the run's length" in err
+    code, stdout, _ = _run(capsys, "--resume", str(out / "checkpoint.npz"))
+    assert code == 0 and f"nothing to do: its {schedule} schedule ends there" in stdout
 
 
 @pytest.mark.skipif(rundir.fcntl is None, reason="folder locks need POSIX fcntl")
