@@ -200,7 +200,8 @@ def main(argv=None):
         print(f"stopped at iteration {summary['iterations']} of {opts.iters}; resume with "
               f"python run.py --resume {os.path.join(out, session.CHECKPOINT)}")
     print(f"peak PSNR {summary['peak_psnr']:.2f} dB at iteration {summary['peak_iteration']} "
-          f"(final {summary['final_psnr']:.2f} dB, {summary['seconds_per_iteration']:.2f} s/iteration)")
+          f"(final {summary['final_psnr']:.2f} dB; {summary['seconds']:.1f} s of training, "
+          f"{summary['evaluation_seconds']:.1f} s of it in evaluations)")
     print(f"outputs in {out}")
     return outcome.exit_code
 

@@ -1,7 +1,7 @@
 """A run's record and pictures: metrics.csv, summary.json and the PNGs of its folder.
 
 summary.json is the run's result as the scripts read it: the peak and final PSNR, the
-time, the CPU, the budget (batch, pixels, full-image equivalents) and the whole history
+time (``seconds`` of training, evaluations included, and ``evaluation_seconds`` of them), the CPU, the budget (batch, pixels, full-image equivalents) and the whole history
 of evaluations. metrics.csv holds the same history, rewritten at every evaluation, so a
 run in progress can be followed.
 """
@@ -35,6 +35,7 @@ def summary(trainer):
             "final_psnr": final.psnr, "final_iteration": final.iteration, "iterations": trainer.iteration,
             "parameters": count_params(trainer.params), "seconds": round(trainer.elapsed, 3),
             "seconds_per_iteration": round(trainer.elapsed / max(trainer.iteration, 1), 4),
+            "evaluation_seconds": round(trainer.evaluation_seconds, 3),
             "batch": trainer.opts.batch, "pixels": pixels,
             "equivalents": equivalents(trainer.iteration, pixels, trainer.opts.batch),
             "cpu": cpu_name() if trainer.opts.device == "cpu" else trainer.opts.device,

@@ -84,6 +84,7 @@ class Trainer:
         self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2), flat=self.flat)
         self.sampler = PixelSampler(opts.sampler, y.shape[0], opts.batch, opts.seed)
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
+        self.evaluation_seconds = 0.0      # of ``elapsed``, the time spent in evaluations
         self.first_loss = None             # the untrained network's loss, the yardstick of divergence
         self.stop_row = None               # the evaluation at a stop between evaluations (not recorded)
 
@@ -97,6 +98,7 @@ class Trainer:
         self.history = [Evaluation(*r) for r in meta["history"]]
         self.best = tuple(meta["best"])
         self.first_loss = meta.get("first_loss")
+        self.evaluation_seconds = float(meta.get("evaluation_seconds", 0.0))
 
     def batch_indices(self, it):
         """Pixel indices (B,) of step ``it``, on the host; a function of (seed, it) alone."""
@@ -166,6 +168,7 @@ class Trainer:
                     progress.tick(self.iteration)
                 if self.iteration % self.opts.eval_every == 0 or self.iteration == self.opts.iters:
                     row = self.evaluate(float(loss))
+                    self.elapsed = time.perf_counter() - start          # the evaluation included
                     if on_evaluation is not None:
                         on_evaluation(row)
                 if self.iteration % self.opts.checkpoint_every == 0 and on_checkpoint is not None:
@@ -196,7 +199,10 @@ class Trainer:
         if self.first_loss is not None and loss > DIVERGED * self.first_loss:
             raise TrainingError(f"the loss grew to {loss:.3g} at iteration {self.iteration}, more than {DIVERGED} x "
                                 f"the first step's {self.first_loss:.3g}: the run diverged; {self.likely_cause()}")
-        return Evaluation(self.iteration, loss, self.psnr(), round(self.elapsed, 3))
+        t0 = time.perf_counter()
+        value = self.psnr()
+        self.evaluation_seconds += time.perf_counter() - t0
+        return Evaluation(self.iteration, loss, value, round(self.elapsed, 3))
 
     def likely_cause(self):
         """What most likely made the run diverge, as advice naming the parameter to change."""
@@ -219,7 +225,8 @@ class Trainer:
             raise TrainingError(f"training state {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} became "
                                 f"non-finite by iteration {self.iteration}; {kept}; {self.likely_cause()}")
         meta = {"iteration": self.iteration, "elapsed": self.elapsed, "history": self.history,
-                "first_loss": self.first_loss, "image_sha256": self.fingerprint, "cwd": os.getcwd(),
+                "first_loss": self.first_loss, "evaluation_seconds": self.evaluation_seconds,
+                "image_sha256": self.fingerprint, "cwd": os.getcwd(),
                 "image_path": os.path.abspath(self.opts.image) if os.path.exists(self.opts.image) else self.opts.image,
                 "best": list(self.best), "adam_t": self.opt.t, "options": asdict(self.opts)}
         checkpoint.save(path, self.params, self.cfg, extra=self.opt.state(), meta=meta)

@@ -28,6 +28,7 @@ def test_a_run_writes_every_file_of_its_folder_once(tmp_path):
     assert summary == json.loads(json.dumps(outcome.summary))
     assert [h["iteration"] for h in summary["history"]] == [2, 4, 6]
     assert (summary["batch"], summary["pixels"], summary["equivalents"]) == (37, 120, 6 * 37 / 120)
+    assert 0 < summary["evaluation_seconds"] <= summary["seconds"]
     rows = open(os.path.join(out, "metrics.csv")).read().splitlines()
     assert rows[0] == "iteration,loss,psnr,seconds" and [int(r.split(",")[0]) for r in rows[1:]] == [2, 4, 6]
     config = json.load(open(os.path.join(out, "config.json")))
