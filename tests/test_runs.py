@@ -443,10 +443,11 @@ def test_an_interrupted_render_leaves_no_temporary(tmp_path, capsys, sig):
     out = tmp_path / "run"
     assert _train(capsys, out)[0] == 0
     png = tmp_path / "pics" / "big.png"
-    proc = subprocess.Popen([sys.executable, "run.py", "--render", str(out / "checkpoint.npz"), "--size", "3000",
-                             "3000", "--chunk", "4096", "--out", str(png)], cwd=ROOT,
+    # 64 M pixels: about 20 s of rendering, so the signal after 2 s (imports take 0.3 s) lands mid-render
+    proc = subprocess.Popen([sys.executable, "run.py", "--render", str(out / "checkpoint.npz"), "--size", "8000",
+                             "8000", "--chunk", "4096", "--out", str(png)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    time.sleep(2)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig and "was not written" in stderr, stderr
