@@ -44,6 +44,16 @@ def prepare(out, overwrite=False, resuming_here=False):
         os.remove(tmp)
 
 
+def remove_run(out):
+    """Remove the run files in ``out`` (RUN_FILES and temporaries); other files stay."""
+    for f in RUN_FILES:
+        path = os.path.join(out, f)
+        if os.path.exists(path):
+            os.remove(path)
+    for tmp in glob.glob(os.path.join(glob.escape(out), ".tmp-*")):
+        os.remove(tmp)
+
+
 #: The lock file of a folder in use (it holds the pid of the process using the folder).
 LOCK_FILE = ".lock"
 

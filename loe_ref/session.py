@@ -60,50 +60,67 @@ def run(trainer, out, resume=None, overwrite=False, quiet=False, label=None):
     ``resume``: a checkpoint to continue (read under the folder's lock). ``overwrite``
     replaces another run's files in ``out``. A first signal stops the run after its step,
     and the checkpoint and pictures are still written; a second raises Interrupted.
+    A new run that fails before its first checkpoint leaves no run file behind, so the same
+    ``out`` can be used again.
     The trainer's worker processes end with the run.
     """
-    opts, signals, ckpt = trainer.opts, None, os.path.join(out, CHECKPOINT)
+    ckpt = os.path.join(out, CHECKPOINT)
+    state = {"signals": None, "prepared": False}
     try:
         with rundir.FolderLock(out):
-            if resume:
-                trainer.resume(resume)
-            here = bool(resume) and os.path.isdir(out) and \
-                os.path.samefile(os.path.dirname(os.path.abspath(resume)), out)
-            rundir.prepare(out, overwrite=overwrite, resuming_here=here)
-            write_json(os.path.join(out, "config.json"),
-                       {"model": asdict(trainer.cfg), "training": asdict(opts),
-                        "learning_rate": opts.learning_rate(trainer.cfg), "image_shape": list(trainer.image.shape),
-                        "resumed_from": resume})
-            progress = Progress(opts.iters, trainer.iteration, quiet)
-            if label:
-                progress.log(f"== {label}: {opts.iters} iterations, lr {opts.learning_rate(trainer.cfg):g}, "
-                             f"from {trainer.iteration}")
-
-            def evaluated(row):
-                progress.update(row.iteration, row.loss, row.psnr)
-                if progress.quiet or not progress.bar:
-                    progress.log(f"iteration {row.iteration:6d}  loss {row.loss:.4e}  PSNR {row.psnr:7.3f} dB  "
-                                 f"{row.seconds:8.1f} s")
-                report.write_metrics(out, trainer.history)
-
-            with rundir.StopSignals(lambda name: progress.log(
-                    f"{name}: stopping after this step (a second signal aborts)")) as signals:
-                completed = trainer.fit(stop=lambda: signals.requested is not None, progress=progress,
-                                        on_evaluation=evaluated, on_checkpoint=lambda: trainer.save_checkpoint(ckpt))
-                progress.close()
-                if trainer.stop_row is not None:
-                    row = trainer.stop_row
-                    progress.log(f"iteration {row.iteration:6d}  loss {row.loss:.4e}  PSNR {row.psnr:7.3f} dB "
-                                 f"(at the stop; not in the record, so a resumed run's record is an uninterrupted one's)")
-                trainer.save_checkpoint(ckpt)
-                summary = report.write(out, trainer)
+            try:
+                summary, completed = _fit_in_folder(trainer, out, resume, overwrite, quiet, label, state)
+            except BaseException:
+                if state["prepared"] and not os.path.exists(ckpt):
+                    rundir.remove_run(out)        # under the lock: nothing resumable, nothing left
+                raise
     except KeyboardInterrupt:
+        signals = state["signals"]
         second = signals is not None and signals.requested is not None
         raise Interrupted(signals.exit_code if second else 130, ckpt if os.path.exists(ckpt) else None,
                           second) from None
     finally:
         trainer.close()
-    return Outcome(summary, completed, signals.exit_code)
+    return Outcome(summary, completed, state["signals"].exit_code)
+
+
+def _fit_in_folder(trainer, out, resume, overwrite, quiet, label, state):
+    """``run``'s work under the folder's lock: (summary, completed). ``state`` receives the
+    StopSignals and whether the folder was prepared (its run files are this run's since)."""
+    opts, ckpt = trainer.opts, os.path.join(out, CHECKPOINT)
+    if resume:
+        trainer.resume(resume)
+    here = bool(resume) and os.path.isdir(out) and os.path.samefile(os.path.dirname(os.path.abspath(resume)), out)
+    rundir.prepare(out, overwrite=overwrite, resuming_here=here)
+    state["prepared"] = not resume
+    write_json(os.path.join(out, "config.json"),
+               {"model": asdict(trainer.cfg), "training": asdict(opts),
+                "learning_rate": opts.learning_rate(trainer.cfg), "image_shape": list(trainer.image.shape),
+                "resumed_from": resume})
+    progress = Progress(opts.iters, trainer.iteration, quiet)
+    if label:
+        progress.log(f"== {label}: {opts.iters} iterations, lr {opts.learning_rate(trainer.cfg):g}, "
+                     f"from {trainer.iteration}")
+
+    def evaluated(row):
+        progress.update(row.iteration, row.loss, row.psnr)
+        if progress.quiet or not progress.bar:
+            progress.log(f"iteration {row.iteration:6d}  loss {row.loss:.4e}  PSNR {row.psnr:7.3f} dB  "
+                         f"{row.seconds:8.1f} s")
+        report.write_metrics(out, trainer.history)
+
+    with rundir.StopSignals(lambda name: progress.log(
+            f"{name}: stopping after this step (a second signal aborts)")) as signals:
+        state["signals"] = signals
+        completed = trainer.fit(stop=lambda: signals.requested is not None, progress=progress,
+                                on_evaluation=evaluated, on_checkpoint=lambda: trainer.save_checkpoint(ckpt))
+        progress.close()
+        if trainer.stop_row is not None:
+            row = trainer.stop_row
+            progress.log(f"iteration {row.iteration:6d}  loss {row.loss:.4e}  PSNR {row.psnr:7.3f} dB "
+                         f"(at the stop; not in the record, so a resumed run's record is an uninterrupted one's)")
+        trainer.save_checkpoint(ckpt)
+        return report.write(out, trainer), completed
 
 
 def read_summary(out):

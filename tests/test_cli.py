@@ -118,7 +118,9 @@ def test_diverging_loss_stops_with_an_error(tmp_path, capsys):
     code, _, err = _run(capsys, *SMALL, "--act", "leaky_relu", "--lr", "1e12", "--iters", "50",
                         "--eval-every", "1", "--out", str(out))
     assert code == 2 and "the loss became" in err and err.count("\n") == 1
-    assert not (out / "checkpoint.npz").exists()
+    assert os.listdir(out) == [".lock"]         # nothing resumable: no run file left behind
+    code, _, err = _run(capsys, *SMALL, "--act", "leaky_relu", "--iters", "3", "--out", str(out))
+    assert code == 0, err                       # the same --out, without --overwrite
 
 
 @pytest.mark.parametrize("argv,match", [(["--grid", "spiral"], "invalid choice: 'spiral'"),
