@@ -40,8 +40,7 @@ def prepare(out, overwrite=False, resuming_here=False):
         for f in held:
             os.remove(os.path.join(out, f))
     os.makedirs(out, exist_ok=True)
-    for tmp in glob.glob(os.path.join(glob.escape(out), ".tmp-*")):
-        os.remove(tmp)
+    _remove_temporaries(out)
 
 
 def remove_run(out):
@@ -50,6 +49,11 @@ def remove_run(out):
         path = os.path.join(out, f)
         if os.path.exists(path):
             os.remove(path)
+    _remove_temporaries(out)
+
+
+def _remove_temporaries(out):
+    """Every temporary in ``out``: under the folder's lock, none belongs to a write in progress."""
     for tmp in glob.glob(os.path.join(glob.escape(out), ".tmp-*")):
         os.remove(tmp)
 
@@ -96,58 +100,16 @@ class FolderLock:
             self.handle = None
 
 
-class StopSignals:
-    """Within the block, SIGINT, SIGTERM and SIGHUP ask to stop instead of killing.
-
-    ``requested`` is the first signal's number (None until one comes); the training loop
-    stops after the step in progress. A second signal aborts at once with
-    KeyboardInterrupt, which still removes temporary files on its way out.
-    ``exit_code`` is the shell's convention, 128 + the signal number.
-    """
+class _Handlers:
+    """Installs ``self._handle`` for SIGINT, SIGTERM and SIGHUP within the block (main thread
+    only), and restores the previous handlers after it. A signal the process inherited as
+    ignored (nohup's SIGHUP) stays ignored."""
     SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
-    def __init__(self, on_first=None):
-        self.requested, self.on_first, self.previous = None, on_first, {}
-
-    def _handle(self, signum, frame):
-        if self.requested is not None:
-            raise KeyboardInterrupt
-        self.requested = signum
-        if self.on_first:
-            self.on_first(signal.Signals(signum).name)
-
     def __enter__(self):
+        self.previous = {}
         if threading.current_thread() is threading.main_thread():
             for name in self.SIGNALS:
-                sig = getattr(signal, name, None)
-                if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:   # nohup's SIGHUP stays ignored
-                    self.previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler)
-
-    @property
-    def exit_code(self):
-        return 0 if self.requested is None else 128 + int(self.requested)
-
-
-class InterruptSignals:
-    """Within the block, SIGTERM and SIGHUP interrupt like Ctrl-C (KeyboardInterrupt), so
-    the temporary file of a write in progress is removed on the way out (for work that has
-    no step to finish, such as a render). ``received``: the signal's number, or None."""
-
-    def __init__(self):
-        self.received, self.previous = None, {}
-
-    def _handle(self, signum, frame):
-        self.received = signum
-        raise KeyboardInterrupt
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
                 sig = getattr(signal, name, None)
                 if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
                     self.previous[sig] = signal.signal(sig, self._handle)
@@ -156,3 +118,40 @@ class InterruptSignals:
     def __exit__(self, *exc):
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
+
+
+class StopSignals(_Handlers):
+    """Within the block, SIGINT, SIGTERM and SIGHUP ask to stop instead of killing.
+
+    ``requested`` is the first signal's number (None until one comes); the training loop
+    stops after the step in progress. A second signal aborts at once with
+    KeyboardInterrupt, which still removes temporary files on its way out.
+    ``exit_code`` is the shell's convention, 128 + the signal number.
+    """
+
+    def __init__(self, on_first=None):
+        self.requested, self.on_first = None, on_first
+
+    def _handle(self, signum, frame):
+        if self.requested is not None:
+            raise KeyboardInterrupt
+        self.requested = signum
+        if self.on_first:
+            self.on_first(signal.Signals(signum).name)
+
+    @property
+    def exit_code(self):
+        return 0 if self.requested is None else 128 + int(self.requested)
+
+
+class InterruptSignals(_Handlers):
+    """Within the block, SIGTERM and SIGHUP interrupt like Ctrl-C (KeyboardInterrupt), so
+    the temporary file of a write in progress is removed on the way out (for work that has
+    no step to finish, such as a render). ``received``: the signal's number, or None."""
+
+    def __init__(self):
+        self.received = None
+
+    def _handle(self, signum, frame):
+        self.received = signum
+        raise KeyboardInterrupt
