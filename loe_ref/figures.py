@@ -5,7 +5,7 @@ then writes a plain PNG where one is needed). Files are written atomically (file
 """
 import numpy as np
 
-from .blending import nearest_forward
+from .blending import nearest_experts
 from .files import write_bytes
 from .grids import pixel_coords, pixel_coords_at
 
@@ -40,7 +40,7 @@ def expert_maps(shape, alpha, beta, tile, window=None):
 
     ``window``: only the pixels of the leading corner of that shape, (L, *window), at the
     resolution of ``shape``. Computed by the blending code that training uses
-    (``blending.nearest_forward``).
+    (``blending.nearest_experts``, every layer at once).
     """
     if window is None:
         p, out = pixel_coords(shape), tuple(shape)
@@ -48,7 +48,7 @@ def expert_maps(shape, alpha, beta, tile, window=None):
         out = tuple(min(w, s) for w, s in zip(window, shape))
         local = np.stack(np.meshgrid(*[np.arange(w) for w in out], indexing="ij"), axis=-1).reshape(-1, len(shape))
         p = pixel_coords_at(np.ravel_multi_index(local.T, shape), shape)
-    return np.stack([nearest_forward(p, a, b, tile)[0][:, 0].reshape(out) for a, b in zip(alpha, beta)])
+    return nearest_experts(p, alpha, beta, tile).astype(np.int64).reshape((len(alpha),) + out)
 
 
 def _pyplot():
