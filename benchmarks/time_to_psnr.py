@@ -65,7 +65,7 @@ def run_twin(equivalents, eval_every):
     import numpy as np
     from benchmarks.torch_twin import BatchTwin
     from loe_ref.data import image_target, load_image
-    from loe_ref.grids import pixel_coords, pixel_coords_at
+    from loe_ref.grids import pixel_coords
     from loe_ref.network import init_params
     from loe_ref.sampler import PixelSampler
     cfg = Config()
@@ -80,9 +80,8 @@ def run_twin(equivalents, eval_every):
     curve, seconds = [], 0.0
     for it in range(opts.iters):
         idx = sampler.indices(it)
-        p = torch.from_numpy(pixel_coords_at(idx, img.shape[:2], np.float32))
         t0 = time.perf_counter()
-        twin.step(p, target[torch.from_numpy(idx)], opts.lr_at(cfg, it))
+        twin.step_pixels(idx, img.shape[:2], target, opts.lr_at(cfg, it))
         seconds += time.perf_counter() - t0
         if (it + 1) % eval_every == 0 or it + 1 == opts.iters:
             curve.append((it + 1, seconds, twin.psnr(coords, target)))

@@ -122,6 +122,13 @@ class BatchTwin:
         self.opt.step()
         return loss.item()
 
+    def step_pixels(self, idx, shape, target, lr):
+        """One Adam step on the pixels ``idx`` (host indices) of an image of ``shape``, whose
+        targets (pixels, C) are the tensor ``target``; returns the batch's loss."""
+        from loe_ref.grids import pixel_coords_at
+        p = self.torch.from_numpy(pixel_coords_at(idx, shape, np.float32))
+        return self.step(p, target[self.torch.from_numpy(idx)], lr)
+
     def psnr(self, coords, target, chunk=65536):
         """PSNR (dB) over the whole image, as loe_ref.losses.psnr computes it."""
         with self.torch.no_grad():
@@ -137,7 +144,6 @@ def torch_floor_mod(torch, q, tile):
 def time_batch_steps(torch, cfg, batch, rounds, steps):
     """Median ms per batch step of loe_ref's Trainer and of BatchTwin, alternating rounds."""
     from loe_ref.cpu import usable_cpus
-    from loe_ref.grids import pixel_coords_at
     from loe_ref.options import TrainOptions
     from loe_ref.train import Trainer
     opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6)
@@ -147,9 +153,7 @@ def time_batch_steps(torch, cfg, batch, rounds, steps):
     target = torch.from_numpy(trainer.target)
 
     def twin_step(it):
-        idx = trainer.batch_indices(it)
-        p = torch.from_numpy(pixel_coords_at(idx, trainer.shape, np.float32))
-        return twin.step(p, target[torch.from_numpy(idx)], opts.lr_at(cfg, it))
+        return twin.step_pixels(trainer.batch_indices(it), trainer.shape, target, opts.lr_at(cfg, it))
 
     it = 0
     for _ in range(3):                             # the same batches, the same losses (float32)
