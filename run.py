@@ -76,9 +76,8 @@ def parser():
                    help="weight initialisation: default (PyTorch's linear layer, the default), "
                         "kaiming, or siren (with --omega0 30)")
     m.add_argument("--pe", type=non_negative_int, help=f"positional-encoding octaves, 0 = none {default('pe')}")
-    t = p.add_argument_group("training", "Options left out take the values of --recipe (short: batches of "
-                                          "4096 pixels, lr 8e-3 (1e-4 with --init siren), cosine decay to 1/100, "
-                                          "Adam's beta2 0.99, 100 full-image equivalents, 16 evaluations)")
+    t = p.add_argument_group("training", "Options left out take the values of --recipe (short: "
+                                          f"{flags(recipes.describe('short'))})")
     t.add_argument("--recipe", choices=tuple(recipes.RECIPES), default="short",
                    help="named training recipe: short (the default), table (the 512 x 512 table's "
                         "protocol, 2000 equivalents, lr 3e-3), full-batch (every pixel each step, 100 "

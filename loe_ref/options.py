@@ -10,7 +10,7 @@ import numpy as np
 
 from .sampler import SAMPLERS
 
-SCHEDULES = ("constant", "cosine", "step")
+SCHEDULES = ("constant", "cosine", "linear", "step")
 DTYPES = ("float32", "float64")
 
 
@@ -67,12 +67,15 @@ class TrainOptions:
     def lr_at(self, cfg, it):
         """Learning rate of step ``it`` (0-based), docs/method.md, section 6.
 
-        constant; cosine: decay to 1/100 of it over ``iters``; step: 1/10 of it from half
-        the run, 1/100 from three quarters.
+        constant; cosine: decay to 1/100 of it over ``iters``; linear: decay towards 0, the
+        last step taking 1/``iters`` of it; step: 1/10 of it from half the run, 1/100 from
+        three quarters.
         """
         lr = self.learning_rate(cfg)
         if self.schedule == "cosine":
             lr *= 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * it / self.iters))
+        elif self.schedule == "linear":
+            lr *= 1.0 - it / self.iters
         elif self.schedule == "step":
             lr *= 1.0 if 2 * it < self.iters else 0.1 if 4 * it < 3 * self.iters else 0.01
         return lr

@@ -13,13 +13,27 @@ import math
 #: command"); table: the protocol of the 512 x 512 table; full-batch: every pixel each step,
 #: the command's behaviour before the short recipe.
 RECIPES = {
-    "short": dict(batch=4096, sampler="epoch", lr=8e-3, siren_lr=1e-4, schedule="cosine", beta2=0.99,
-                  equivalents=100, evaluations=16, checkpoints=4),
+    "short": dict(batch=4096, sampler="epoch", lr=8e-3, siren_lr=1e-4, schedule="linear", beta2=0.8,
+                  equivalents=80, evaluations=10, checkpoints=4),
     "table": dict(batch=4096, sampler="epoch", lr=3e-3, siren_lr=1e-4, schedule="cosine", beta2=0.99,
                   equivalents=2000, evaluations=400, checkpoints=80),
     "full-batch": dict(batch=0, sampler="epoch", lr=1e-2, siren_lr=1e-3, schedule="constant", beta2=0.999,
                        equivalents=100, evaluations=10, checkpoints=1),
 }
+
+
+#: How each schedule (options.TrainOptions.lr_at) reads in a recipe's description.
+SCHEDULE_WORDS = {"constant": "a constant rate", "cosine": "cosine decay to 1/100", "linear": "linear decay to 0",
+                  "step": "step decay to 1/100"}
+
+
+def describe(name):
+    """Recipe ``name`` in words, for --help: batch, rate, schedule, beta2, budget, evaluations."""
+    r = RECIPES[name]
+    batch = "every pixel each step" if r["batch"] == 0 else f"batches of {r['batch']} pixels"
+    return (f"{batch}, lr {r['lr']:g} ({r['siren_lr']:g} with `init` siren), {SCHEDULE_WORDS[r['schedule']]}, "
+            f"Adam's beta2 {r['beta2']:g}, {r['equivalents']:g} full-image equivalents, "
+            f"{r['evaluations']} evaluations")
 
 
 def iterations(equivalents, pixels, batch):

@@ -11,6 +11,12 @@ def test_each_budget_has_its_own_schedule_and_dense_evaluations():
     assert (long.iters, long.eval_every, long.seed) == (38400, 160, 1)
 
 
+def test_the_study_keeps_its_own_rates():
+    """The recorded study ran at lr 8e-3, cosine, beta2 0.99, whatever the short recipe is now."""
+    o = _script("budgets").run_options(150, 0)
+    assert (o.lr, o.schedule, o.beta2, o.sampler) == (8e-3, "cosine", 0.99, "epoch")
+
+
 def test_first_iteration_at_a_level():
     budgets = _script("budgets")
     history = [dict(iteration=it, loss=0.1, psnr=v, seconds=1.0) for it, v in

@@ -15,8 +15,8 @@ def test_iterations_of_a_budget():
 
 def test_short_recipe_on_camera():
     o = recipes.options("short", 512 * 512)
-    assert o == dict(batch=4096, sampler="epoch", schedule="cosine", beta2=0.99, lr=8e-3, iters=6400,
-                     eval_every=400, checkpoint_every=1600)
+    assert o == dict(batch=4096, sampler="epoch", schedule="linear", beta2=0.8, lr=8e-3, iters=5120,
+                     eval_every=512, checkpoint_every=1280)
     assert recipes.options("short", 512 * 512, "siren")["lr"] == 1e-4
 
 
@@ -42,7 +42,7 @@ def test_default_command_resolves_to_the_short_recipe():
     cfg, opts, out, image, done = run.resolve(run.parser().parse_args([]))
     assert (cfg.grid, cfg.act, cfg.init, cfg.omega0, cfg.blend, cfg.tile) == ("fine_to_coarse", "sine", "default",
                                                                                1.0, "nearest", 2)
-    assert (opts.batch, opts.iters, opts.lr, opts.schedule, opts.beta2) == (4096, 6400, 8e-3, "cosine", 0.99)
+    assert (opts.batch, opts.iters, opts.lr, opts.schedule, opts.beta2) == (4096, 5120, 8e-3, "linear", 0.8)
     assert image.shape == (512, 512) and done == 0
 
 
@@ -55,3 +55,14 @@ def test_equivalents_option(tmp_path, capsys):
     assert cfg["training"]["iters"] == 16 and cfg["training"]["batch"] == 100      # 2 x 768 / 100, rounded up
     code, out, err = _run(capsys, *SMALL, "--iters", "3", "--equivalents", "2", "--out", str(tmp_path / "b"))
     assert code == 2 and "not both" in err
+
+
+def test_help_describes_the_short_recipe_as_it_is(capsys):
+    """--help reads the recipe itself, so it cannot fall behind a change of it."""
+    import run
+    assert recipes.describe("short") == ("batches of 4096 pixels, lr 0.008 (0.0001 with `init` siren), linear decay "
+                                         "to 0, Adam's beta2 0.8, 80 full-image equivalents, 10 evaluations")
+    assert recipes.describe("full-batch").startswith("every pixel each step, lr 0.01")
+    with pytest.raises(SystemExit):
+        run.parser().parse_args(["--help"])
+    assert "linear decay to 0, Adam's beta2 0.8, 80 full-image" in " ".join(capsys.readouterr().out.split())

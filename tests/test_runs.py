@@ -227,7 +227,7 @@ def test_a_full_disk_leaves_the_last_checkpoint_and_no_temporary(tmp_path, monke
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["checkpoint.npz"]
 
 
-@pytest.mark.parametrize("schedule", ["cosine", "step"])
+@pytest.mark.parametrize("schedule", ["cosine", "linear", "step"])
 def test_a_scheduled_run_resumes_only_to_its_own_length(tmp_path, capsys, schedule):
     out = tmp_path / "sched"
     assert _run(capsys, *SMALL, "--schedule", schedule, "--iters", "4", "--out", str(out))[0] == 0

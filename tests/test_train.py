@@ -31,7 +31,7 @@ def test_step_returns_the_loss_before_the_update(tmp_path, batch):
         assert any(not np.array_equal(params[k], tr.params[k]) for k in params)
 
 
-@pytest.mark.parametrize("schedule", ["constant", "cosine", "step"])
+@pytest.mark.parametrize("schedule", ["constant", "cosine", "linear", "step"])
 def test_each_step_uses_the_scheduled_rate(tmp_path, schedule):
     tr = _trainer(tmp_path, schedule=schedule, iters=8)
     seen, adam_step = [], tr.opt.step
