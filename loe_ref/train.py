@@ -83,6 +83,7 @@ class Trainer:
             self.flat, self.params = self.workers.flat, self.workers.params
         self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2), flat=self.flat)
         self.sampler = PixelSampler(opts.sampler, y.shape[0], opts.batch, opts.seed)
+        self._ahead = None                 # (iteration, its batch) drawn ahead of its step
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
         self.evaluation_seconds = 0.0      # of ``elapsed``, the time spent in evaluations
         self.first_loss = None             # the untrained network's loss, the yardstick of divergence
@@ -104,6 +105,22 @@ class Trainer:
         """Pixel indices (B,) of step ``it``, on the host; a function of (seed, it) alone."""
         return self.sampler.indices(it)
 
+    def batch(self, it):
+        """(coordinates (B, d), targets (B, C), experts (B, L) or None) of step ``it``'s pixels
+        (every pixel with batch 0)."""
+        if self._ahead is not None and self._ahead[0] == it:
+            return self._ahead[1]
+        idx = self.xp.arange(self.target.shape[0]) if self.opts.batch == 0 else \
+            to_device(self.batch_indices(it), self.xp)
+        experts = None if self.experts is None else self.experts[idx]
+        return pixel_coords_at(idx, self.shape, self.dtype), self.target[idx], experts
+
+    def _draw_ahead(self, it):
+        """Draw step ``it``'s batch now (its random reads of the target and expert tables
+        included), while the worker processes finish the current step."""
+        if it < self.opts.iters:
+            self._ahead = (it, self.batch(it))
+
     def step(self, it):
         """One Adam step; returns the batch loss (a device scalar, not synchronised)."""
         if self.opts.batch == 0 and self.grid.plans is not None:
@@ -114,12 +131,9 @@ class Trainer:
                 sse, grads = shards.sse_and_grads(self.params, self.cfg, self.grid.coords, target,
                                                   plans=self.grid.plans)
         else:
-            idx = self.xp.arange(self.target.shape[0]) if self.opts.batch == 0 else \
-                to_device(self.batch_indices(it), self.xp)
-            target, p = self.target[idx], pixel_coords_at(idx, self.shape, self.dtype)
-            experts = None if self.experts is None else self.experts[idx]
+            p, target, experts = self.batch(it)
             if self.workers is not None and self.opts.batch:
-                sse, grads = self.workers.sse_and_grads(p, target, experts)
+                sse, grads = self.workers.sse_and_grads(p, target, experts, meanwhile=lambda: self._draw_ahead(it + 1))
             else:
                 sse, grads = shards.sse_and_grads(self.params, self.cfg, p, target, experts=experts)
         self.opt.step(self.params, grads, self.opts.lr_at(self.cfg, it))

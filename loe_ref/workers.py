@@ -145,7 +145,7 @@ class Workers:
     def _nodes(self, P):
         return shards.subtrees(0, len(shards.shard_ranges(P, np)), self.depth)
 
-    def _run(self, kind, P):
+    def _run(self, kind, P, meanwhile=None):
         try:
             for _, w in self.pipes:
                 os.write(w, f"{kind} {P}".encode())
@@ -153,6 +153,8 @@ class Workers:
             raise WorkerError("a worker process has ended; the run cannot go on (its last checkpoint is kept)") from None
         try:
             mine = self._work(kind, P, 0)
+            if meanwhile is not None:
+                meanwhile()
         finally:
             replies = [os.read(r, 1) for r, _ in self.pipes]
         if any(reply != b"0" for reply in replies):
@@ -162,9 +164,11 @@ class Workers:
                               if ended else f"a worker process failed during a {kind!r} command")
         return mine
 
-    def sse_and_grads(self, p=None, target=None, experts=None):
+    def sse_and_grads(self, p=None, target=None, experts=None, meanwhile=None):
         """shards.sse_and_grads of the batch (of the whole grid when p is None), its subtrees
-        shared among the processes; ``experts``: the batch's nearest experts, if looked up."""
+        shared among the processes; ``experts``: the batch's nearest experts, if looked up.
+        ``meanwhile()`` runs in the parent once its own subtree is done, while the workers
+        may still be busy (the next batch is drawn there)."""
         if p is None:
             P = self.grid_target.shape[0]
             mine = self._run("grid-grads", P)
@@ -173,7 +177,7 @@ class Workers:
             self.p[:P], self.target[:P] = p, target
             if experts is not None:
                 self.experts[:P] = experts
-            mine = self._run("grads" if experts is None else "grads-experts", P)
+            mine = self._run("grads" if experts is None else "grads-experts", P, meanwhile)
         nodes = self._nodes(P)
         known = {nodes[0]: mine}
         for rank in range(1, len(nodes)):

@@ -96,3 +96,25 @@ def test_a_killed_worker_is_an_error_not_a_hang():
     with pytest.raises(WorkerError, match="ended"):
         workers.sse_and_grads(p, target)
     workers.close()
+
+
+def test_the_next_batch_is_drawn_while_the_worker_finishes(tmp_path, monkeypatch):
+    """With worker processes the parent draws step it + 1's batch during step it; the batch
+    used is the one step it + 1 draws itself (so the run equals one process's, above)."""
+    import loe_ref.train as train
+    from loe_ref.options import TrainOptions
+    from loe_ref.train import Trainer
+    monkeypatch.setattr(train, "usable_cpus", lambda: 2)
+    trainer = Trainer(Config(layers=2, hidden=4), TrainOptions(image="camera", size=[64, 64], batch=4096, iters=2))
+    drawn = []
+    draw = trainer.batch_indices
+    trainer.batch_indices = lambda it: (drawn.append(it), draw(it))[1]
+    trainer.step(0)
+    assert drawn == [0, 1] and trainer._ahead[0] == 1
+    ahead = trainer._ahead[1]
+    fresh = Trainer(Config(layers=2, hidden=4), TrainOptions(image="camera", size=[64, 64], batch=4096, iters=2))
+    assert all(np.array_equal(a, b) for a, b in zip(ahead, fresh.batch(1)))
+    trainer.step(1)
+    assert drawn == [0, 1]                 # the last step draws nothing ahead
+    trainer.close()
+    fresh.close()
