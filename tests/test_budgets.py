@@ -15,6 +15,8 @@ def test_the_study_keeps_its_own_rates():
     """The recorded study ran at lr 8e-3, cosine, beta2 0.99, whatever the short recipe is now."""
     o = _script("budgets").run_options(150, 0)
     assert (o.lr, o.schedule, o.beta2, o.sampler) == (8e-3, "cosine", 0.99, "epoch")
+    now = _script("budgets").run_options(150, 0, "short")
+    assert (now.lr, now.schedule, now.beta2, now.iters) == (8e-3, "linear", 0.8, 9600)
 
 
 def test_first_iteration_at_a_level():
