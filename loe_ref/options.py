@@ -10,7 +10,10 @@ import numpy as np
 
 from .sampler import SAMPLERS
 
-SCHEDULES = ("constant", "cosine", "linear", "step")
+#: The learning-rate schedules (``TrainOptions.lr_at``), each as a recipe's description reads it.
+SCHEDULE_WORDS = {"constant": "a constant rate", "cosine": "cosine decay to 1/100", "linear": "linear decay to 0",
+                  "step": "step decay to 1/100"}
+SCHEDULES = tuple(SCHEDULE_WORDS)
 DTYPES = ("float32", "float64")
 
 

@@ -9,6 +9,8 @@ Table I and the baselines beside them; the scripts refer to them by number (1-ba
 """
 import math
 
+from .options import SCHEDULE_WORDS
+
 #: short: the default command's recipe, chosen by measurement (docs/results.md, "The default
 #: command"); table: the protocol of the 512 x 512 table; full-batch: every pixel each step,
 #: the command's behaviour before the short recipe.
@@ -20,11 +22,6 @@ RECIPES = {
     "full-batch": dict(batch=0, sampler="epoch", lr=1e-2, siren_lr=1e-3, schedule="constant", beta2=0.999,
                        equivalents=100, evaluations=10, checkpoints=1),
 }
-
-
-#: How each schedule (options.TrainOptions.lr_at) reads in a recipe's description.
-SCHEDULE_WORDS = {"constant": "a constant rate", "cosine": "cosine decay to 1/100", "linear": "linear decay to 0",
-                  "step": "step decay to 1/100"}
 
 
 def describe(name):
