@@ -1,12 +1,21 @@
 """What several test files share: coordinates kept off cell boundaries and blending kinks,
 the command line run in-process, and the scripts loaded as modules."""
 import os
+import signal
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: A small, fast run of run.py: coins at 24 x 32, 3 layers of 8, the full-batch recipe.
 SMALL = ["--image", "coins", "--size", "24", "32", "--layers", "3", "--hidden", "8", "--quiet", "--recipe", "full-batch"]
+
+
+def default_signals():
+    """For a child process that a test signals: the stopping signals at their defaults, so a
+    test run under nohup (SIGHUP ignored) or in a background job (SIGINT ignored) still tests
+    the handlers; run.py leaves a signal its parent ignored alone, as it should."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def run_cli(capsys, *argv):

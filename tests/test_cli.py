@@ -14,7 +14,7 @@ import run
 from loe_ref import checkpoint
 from loe_ref.backend import gpu_available
 
-from tests.helpers import ROOT, SMALL, run_cli as _run
+from tests.helpers import ROOT, SMALL, default_signals, run_cli as _run
 
 
 def test_end_to_end_outputs_exist_and_parse(tmp_path, capsys):
@@ -140,7 +140,8 @@ def test_bad_arguments(capsys, argv, match):
 def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
     out = tmp_path / "int"
     proc = subprocess.Popen([sys.executable, "run.py", *SMALL, "--iters", "100000", "--eval-every", "1",
-                             "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_signals)
     deadline = time.time() + 60
     while not (out / "metrics.csv").exists() and time.time() < deadline:
         time.sleep(0.1)

@@ -14,7 +14,7 @@ import run
 from loe_ref import checkpoint, rundir
 from loe_ref.network import Config
 from loe_ref.progress import Progress
-from tests.helpers import ROOT, SMALL, run_cli as _run
+from tests.helpers import ROOT, SMALL, default_signals, run_cli as _run
 
 
 def _snapshot(folder):
@@ -77,7 +77,7 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path, sig, code):
     (out / ".tmp-stale.npz").write_bytes(b"left by a killed run")
     proc = subprocess.Popen([sys.executable, "run.py", *SMALL, "--iters", "100000", "--eval-every", "1000",
                              "--checkpoint-every", "5", "--out", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
     deadline = time.time() + 60               # the first checkpoint comes before any evaluation
     while not (out / "checkpoint.npz").exists() and time.time() < deadline:
         time.sleep(0.05)
@@ -446,7 +446,7 @@ def test_an_interrupted_render_leaves_no_temporary(tmp_path, capsys, sig):
     # 64 M pixels: about 20 s of rendering, so the signal after 2 s (imports take 0.3 s) lands mid-render
     proc = subprocess.Popen([sys.executable, "run.py", "--render", str(out / "checkpoint.npz"), "--size", "8000",
                              "8000", "--chunk", "4096", "--out", str(png)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
     time.sleep(2)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
