@@ -17,9 +17,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from loe_ref.memory import rss_peak    # noqa: E402
+from loe_ref.memory import rss_peak
 
 
 def run_one(size, batch, chunk, steps):

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # (label, Config keywords, TrainOptions keywords)
 CASES = [

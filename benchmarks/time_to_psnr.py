@@ -19,13 +19,12 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from loe_ref import recipes                         # noqa: E402
-from loe_ref.cpu import blas_info, cpu_name, usable_cpus      # noqa: E402
-from loe_ref.network import Config                  # noqa: E402
-from loe_ref.options import TrainOptions             # noqa: E402
-from loe_ref.train import Trainer                   # noqa: E402
+from loe_ref import recipes
+from loe_ref.cpu import blas_info, cpu_name, usable_cpus
+from loe_ref.network import Config
+from loe_ref.options import TrainOptions
+from loe_ref.train import Trainer
 
 LEVELS = (30.0, 35.0, 39.05)
 
@@ -56,6 +55,16 @@ def run_loe(equivalents, eval_every):
     return curve, opts
 
 
+def _sibling(name):
+    """benchmarks/<name>.py as a module, however this file was started (as a script or imported)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                     f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_twin(equivalents, eval_every):
     """The same run with the PyTorch twin; None without PyTorch."""
     try:
@@ -63,7 +72,7 @@ def run_twin(equivalents, eval_every):
     except ImportError:
         return None
     import numpy as np
-    from benchmarks.torch_twin import BatchTwin
+    BatchTwin = _sibling("torch_twin").BatchTwin
     from loe_ref.data import image_target, load_image
     from loe_ref.grids import pixel_coords
     from loe_ref.network import init_params

@@ -21,12 +21,11 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from loe_ref.blending import blend_forward, dense_coefficients   # noqa: E402
-from loe_ref.grids import pixel_coords                           # noqa: E402
-from loe_ref.losses import mse_backward, mse_forward             # noqa: E402
-from loe_ref.network import Config, backward, forward, init_params, plan_for   # noqa: E402
+from loe_ref.blending import blend_forward, dense_coefficients
+from loe_ref.grids import pixel_coords
+from loe_ref.losses import mse_backward, mse_forward
+from loe_ref.network import Config, backward, forward, init_params, plan_for
 
 
 class Twin:

@@ -12,14 +12,13 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from loe_ref import recipes, session                            # noqa: E402
-from loe_ref.figures import plot_curves                         # noqa: E402
-from loe_ref.files import write_json, write_text                # noqa: E402
-from loe_ref.memory import param_count                          # noqa: E402
-from loe_ref.network import Config                              # noqa: E402
-from loe_ref.options import TrainOptions                        # noqa: E402
+from loe_ref import recipes, session
+from loe_ref.figures import plot_curves
+from loe_ref.files import write_json, write_text
+from loe_ref.memory import param_count
+from loe_ref.network import Config
+from loe_ref.options import TrainOptions
 
 PIXELS = 512 * 512
 TABLE = recipes.RECIPES["table"]
