@@ -18,7 +18,7 @@ import tempfile
 import time
 
 
-from loe_ref.memory import rss_peak
+from rss import rss_peak
 
 
 def run_one(size, batch, chunk, steps):

@@ -30,7 +30,8 @@ CASES = [
 def run_one(index):
     import numpy as np
     os.environ["LOE_REF_CPUS"] = "1"                  # one process: its peak is the run's
-    from loe_ref import memory
+    from loe_ref.fast import memory
+    from rss import rss_peak, status_bytes
     from loe_ref.data import prepare_image
     from loe_ref.network import Config
     from loe_ref.options import TrainOptions
@@ -38,7 +39,7 @@ def run_one(index):
     label, model, train = CASES[index]
     cfg = Config(**model)
     opts = TrainOptions(image="camera", iters=2, **train)
-    base = memory.status_bytes("VmRSS") or memory.rss_peak()
+    base = status_bytes("VmRSS") or rss_peak()
     try:                                              # restart the high-water mark from here
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")
@@ -49,7 +50,7 @@ def run_one(index):
     for it in range(2):
         trainer.step(it)
     trainer.psnr()
-    measured = memory.rss_peak() - base
+    measured = rss_peak() - base
     pixels = image.shape[0] * image.shape[1]
     train_est, eval_est = memory.peak_bytes(cfg, pixels, opts.batch, opts.chunk, np.dtype(opts.dtype))
     estimate = max(train_est, eval_est)

@@ -8,7 +8,7 @@ step's shapes, as whole-array GEMMs into preallocated outputs) and the sine and 
 every pre-activation, nothing else, with the rows shared evenly among the same threads.
 Both are timed in one process, in alternating rounds (the machine is noisy), and their
 medians compared. Each core count n runs in its own process: the step uses n processes
-(loe_ref/workers.py), the floor n threads (its work holds no interpreter lock); "1" is
+(loe_ref/fast/workers.py), the floor n threads (its work holds no interpreter lock); "1" is
 pinned to one core.
 
     python benchmarks/step.py --batch 4096            # the table's step
@@ -69,7 +69,7 @@ class Floor:
 
 def run_one(batch, threads, rounds, steps, blend, act, device="cpu"):
     """Median ms of the step and of the floor, alternating ``rounds`` rounds of ``steps`` each."""
-    from loe_ref.cpu import blas_info, cpu_name
+    from loe_ref.fast.cpu import blas_info, cpu_name
     from loe_ref.network import Config
     from loe_ref.options import TrainOptions
     from loe_ref.train import Trainer
@@ -110,15 +110,17 @@ def parts(batch, repeats=200):
     forward and backward pass, the whole batch's gradients, and Adam."""
     os.environ["LOE_REF_CPUS"] = "1"
     from loe_ref.grids import pixel_coords_at
-    from loe_ref.network import Config, backward, forward, plan_for
+    from loe_ref.fast.network import backward, forward
+    from loe_ref.fast.routing import plan_for
+    from loe_ref.network import Config
     from loe_ref.options import TrainOptions
-    from loe_ref.shards import SHARD_ROWS, sse_and_grads
+    from loe_ref.fast.shards import SHARD_ROWS, sse_and_grads
     from loe_ref.train import Trainer
     t = Trainer(Config(), TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6))
     for it in range(20):
         t.step(it)
     idx = t.batch_indices(20)
-    p, target, experts = pixel_coords_at(idx, t.shape, np.float32), t.target[idx], t.experts[idx]
+    p, target, experts = pixel_coords_at(idx, t.shape, np.float32), t.target[idx], t.engine.experts[idx]
     rows = slice(0, min(SHARD_ROWS, batch))
     plan = plan_for(t.cfg, p[rows], np.float32, experts[rows])
     pred, cache = forward(t.params, plan, t.cfg)
@@ -135,7 +137,7 @@ def parts(batch, repeats=200):
     return {"step": ms(lambda: t.step(21)),
             "batch (indices, coordinates, targets, experts)":
                 ms(lambda: (t.batch_indices(20), pixel_coords_at(idx, t.shape, np.float32), t.target[idx],
-                            t.experts[idx])),
+                            t.engine.experts[idx])),
             "plan, one shard": ms(lambda: plan_for(t.cfg, p[rows], np.float32, experts[rows])),
             "forward, one shard": ms(lambda: forward(t.params, plan, t.cfg)),
             "backward, one shard": ms(lambda: backward(dpred, cache, t.cfg)),
@@ -157,7 +159,7 @@ def main():
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.parts:
-        from loe_ref.cpu import cpu_name
+        from loe_ref.fast.cpu import cpu_name
         print(f"{cpu_name()}; batch {args.batch}, one process")
         for name, value in parts(args.batch or 4096).items():
             print(f"{name:48s} {value:8.3f} ms")
@@ -167,7 +169,7 @@ def main():
     if args.one:
         print(json.dumps(run_one(args.batch, args.one, args.rounds, steps, blend, act, args.device)))
         return
-    from loe_ref.cpu import usable_cpus
+    from loe_ref.fast.cpu import usable_cpus
     counts = [int(t) for t in args.threads.split(",")] if args.threads else sorted({1, usable_cpus()})
     if args.device == "gpu":
         counts = [1]

@@ -21,7 +21,7 @@ import time
 
 
 from loe_ref import recipes
-from loe_ref.cpu import blas_info, cpu_name, usable_cpus
+from loe_ref.fast.cpu import blas_info, cpu_name, usable_cpus
 from loe_ref.network import Config
 from loe_ref.options import TrainOptions
 from loe_ref.train import Trainer

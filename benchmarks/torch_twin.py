@@ -22,10 +22,12 @@ import time
 import numpy as np
 
 
-from loe_ref.blending import blend_forward, dense_coefficients
+from loe_ref.blending import blend_forward, coefficients
 from loe_ref.grids import pixel_coords
 from loe_ref.losses import mse_backward, mse_forward
-from loe_ref.network import Config, backward, forward, init_params, plan_for
+from loe_ref.fast.network import backward, forward
+from loe_ref.fast.routing import plan_for
+from loe_ref.network import Config, init_params
 
 
 class Twin:
@@ -43,7 +45,7 @@ class Twin:
                 rows = [torch.tensor(np.flatnonzero(idx[:, 0] == e)) for e in range(cfg.n_experts)]
                 self.layers.append(("nearest", rows))
             else:
-                self.layers.append(("linear", torch.tensor(dense_coefficients(idx, w, cfg.n_experts))))
+                self.layers.append(("linear", torch.tensor(coefficients(idx, w, cfg.n_experts))))
 
     def to(self, dtype):
         for k in self.params:
@@ -142,7 +144,7 @@ def torch_floor_mod(torch, q, tile):
 
 def time_batch_steps(torch, cfg, batch, rounds, steps):
     """Median ms per batch step of loe_ref's Trainer and of BatchTwin, alternating rounds."""
-    from loe_ref.cpu import usable_cpus
+    from loe_ref.fast.cpu import usable_cpus
     from loe_ref.options import TrainOptions
     from loe_ref.train import Trainer
     opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6)
@@ -228,7 +230,7 @@ def main():
         print("PyTorch is not installed; this optional comparison is skipped")
         return
     if args.batch:
-        from loe_ref.cpu import blas_info, cpu_name
+        from loe_ref.fast.cpu import blas_info, cpu_name
         ours, twin, cores = time_batch_steps(torch, Config(), args.batch, args.rounds, 40)
         blas = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']}" for b in blas_info())
         print(f"{cpu_name()}, {cores} cores; BLAS {blas}; PyTorch {torch.__version__}, {torch.get_num_threads()} threads")

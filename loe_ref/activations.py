@@ -1,13 +1,16 @@
-"""Activations phi: sine and leaky ReLU (docs/method.md, section 4; derivations section 3)."""
+"""Activations phi: sine and leaky ReLU (docs/method.md, section 4; derivations section 3).
+
+Shapes: P points, C channels.
+"""
 from .backend import xp_of
 
 ACTIVATIONS = ("sine", "leaky_relu")
 
 
-def sine_forward(z, omega0, out=None):
+def sine_forward(z, omega0):
     """phi(z) = sin(omega0 z). z (P, C). Returns out (P, C), cache (z, omega0)."""
     xp = xp_of(z)
-    return xp.sin(z if omega0 == 1.0 else omega0 * z, out=out), (z, omega0)
+    return xp.sin(z if omega0 == 1.0 else omega0 * z), (z, omega0)
 
 
 def sine_backward(dout, cache):
@@ -21,15 +24,13 @@ def sine_backward(dout, cache):
     return dz
 
 
-def leaky_relu_forward(z, slope, out=None):
+def leaky_relu_forward(z, slope):
     """phi(z) = z for z > 0, slope z otherwise, i.e. max(z, slope z) as 0 <= slope < 1.
 
     Returns out (P, C), cache (mask, slope) with the boolean mask z > 0 (P, C).
     """
     xp = xp_of(z)
-    out = xp.multiply(z, slope, out=out)
-    xp.maximum(z, out, out=out)
-    return out, (z > 0, slope)
+    return xp.maximum(z, z * slope), (z > 0, slope)
 
 
 def leaky_relu_backward(dout, cache):
@@ -42,12 +43,12 @@ def leaky_relu_backward(dout, cache):
     return gain
 
 
-def activation_forward(name, z, omega0=1.0, slope=0.2, out=None):
-    """Dispatch by name to ``sine_forward`` or ``leaky_relu_forward`` (``out``: optional buffer)."""
+def activation_forward(name, z, omega0=1.0, slope=0.2):
+    """Dispatch by name to ``sine_forward`` or ``leaky_relu_forward``."""
     if name == "sine":
-        return sine_forward(z, omega0, out)
+        return sine_forward(z, omega0)
     if name == "leaky_relu":
-        return leaky_relu_forward(z, slope, out)
+        return leaky_relu_forward(z, slope)
     raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
 
 

@@ -1,42 +1,25 @@
 """Blending coefficients B_j(alpha p + beta): which experts a point uses, and how much.
 
 docs/method.md, section 2 (the paper's Eq. (3)); backward passes in docs/derivations.md,
-section 6. Both functions return the experts
-and weights of a point as K "corners": ``idx`` (P, K) expert indices and ``w`` (P, K)
-weights, so that W(p) = sum_c w[:, c] W[idx[:, c]]. Shapes: P points, d coordinate dims,
-K = 1 (nearest) or 2^d (linear).
+section 6. A blending gives each point K "corners": ``idx`` (P, K) expert indices and
+``w`` (P, K) weights, so that W(p) = sum_c w[:, c] W[idx[:, c]]; ``coefficients`` spreads
+them into the dense B (P, N) that the layer multiplies with. Shapes: P points, d
+coordinate dims, N = T^d experts, K = 1 (nearest) or 2^d (cyclic linear).
 """
 from .backend import xp_of
+from .grids import nearest_expert
 
 BLENDS = ("nearest", "linear")
 
 
-def nearest_experts(p, alphas, betas, tile):
-    """(L, P): the expert whose cell holds p in each of L layers with scales alphas, offsets betas.
-
-    j = sum_k (floor(alpha p_k + beta) mod T) T^k (docs/method.md, section 2), for every
-    layer at once (the routing plan needs them all). p (P, d); int16 indices when N < 2^15.
-    """
-    xp = xp_of(p)
-    a = xp.asarray(alphas, dtype=p.dtype)[:, None, None]
-    b = xp.asarray(betas, dtype=p.dtype)[:, None, None]
-    t = xp.floor(a * p + b).astype(xp.int64)              # (L, P, d) cells
-    t %= tile
-    idx = t[:, :, 0].copy()
-    for k in range(1, p.shape[1]):
-        idx += t[:, :, k] * tile ** k
-    return idx.astype(xp.int16) if tile ** p.shape[1] < 2 ** 15 else idx
-
-
 def nearest_forward(p, alpha, beta, tile):
-    """Hard selection of the expert whose cell holds p.
+    """Hard selection of the expert whose cell holds p (grids.nearest_expert).
 
-    p (P, d). Returns idx (P, 1) int64, w = None (every weight is 1), cache (p[:0], P):
-    an empty view that keeps only the dtype and backend.
+    p (P, d). Returns idx (P, 1) int64, w (P, 1) ones, cache (P, d): an empty view of p
+    that keeps only its dtype and backend.
     """
-    xp = xp_of(p)
-    idx = nearest_experts(p, [alpha], [beta], tile)[0].astype(xp.int64)
-    return idx[:, None], None, (p[:0], p.shape[0])
+    idx = nearest_expert(p, alpha, beta, tile)[:, None]
+    return idx, xp_of(p).ones(idx.shape, dtype=p.dtype), (p[:0], p.shape[0])
 
 
 def nearest_backward(dw, cache):
@@ -45,7 +28,7 @@ def nearest_backward(dw, cache):
     return xp_of(empty).zeros((P, empty.shape[1]), dtype=empty.dtype)
 
 
-def linear_forward(p, alpha, beta, tile):
+def cyclic_linear_forward(p, alpha, beta, tile):
     """Cyclic multilinear blending between the cell centres around p.
 
     Per axis u_k = alpha p_k + beta - 1/2, c_k = floor(u_k), f_k = u_k - c_k; the cells
@@ -71,7 +54,7 @@ def linear_forward(p, alpha, beta, tile):
     return idx, w, (f, alpha)
 
 
-def linear_backward(dw, cache):
+def cyclic_linear_backward(dw, cache):
     """d loss / d p from d loss / d w (P, 2^d): dp_k = alpha sum_c dw_c s_ck prod_{m != k} a_cm.
 
     s_ck = +1 when corner c takes the upper cell on axis k, -1 otherwise, since
@@ -99,25 +82,30 @@ def _corner_weight(f, up, skip):
 
 
 def blend_forward(blend, p, alpha, beta, tile):
-    """Dispatch to ``nearest_forward`` or ``linear_forward``."""
+    """Dispatch to ``nearest_forward`` or ``cyclic_linear_forward``."""
     if blend == "nearest":
         return nearest_forward(p, alpha, beta, tile)
     if blend == "linear":
-        return linear_forward(p, alpha, beta, tile)
+        return cyclic_linear_forward(p, alpha, beta, tile)
     raise ValueError(f"unknown blend {blend!r}; expected one of {', '.join(BLENDS)}")
 
 
 def blend_backward(blend, dw, cache):
-    """Dispatch to ``nearest_backward`` or ``linear_backward``."""
-    return nearest_backward(dw, cache) if blend == "nearest" else linear_backward(dw, cache)
+    """Dispatch to ``nearest_backward`` or ``cyclic_linear_backward``."""
+    return nearest_backward(dw, cache) if blend == "nearest" else cyclic_linear_backward(dw, cache)
 
 
-def dense_coefficients(idx, w, n_experts):
-    """B (P, N): the blending coefficient of every expert (the dense coefficients that a
-    linear-blending layer multiplies with, routing.BlendedRoute)."""
+def coefficients(idx, w, n_experts):
+    """B (P, N) with B[n, idx[n, c]] += w[n, c]: every expert's coefficient (zero for the
+    experts a point does not use; one-hot under nearest blending)."""
     xp = xp_of(idx)
-    B = xp.zeros((idx.shape[0], n_experts), dtype=w.dtype if w is not None else xp.float64)
+    B = xp.zeros((idx.shape[0], n_experts), dtype=w.dtype)
     rows = xp.arange(idx.shape[0])
     for c in range(idx.shape[1]):
-        B[rows, idx[:, c]] += 1.0 if w is None else w[:, c]
+        B[rows, idx[:, c]] += w[:, c]
     return B
+
+
+def coefficients_backward(dB, idx):
+    """d loss / d w (P, K) from d loss / d B (P, N): each corner reads its expert's entry."""
+    return xp_of(dB).take_along_axis(dB, idx, axis=1)

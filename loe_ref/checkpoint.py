@@ -11,6 +11,7 @@ import numpy as np
 
 from .backend import to_host
 from .network import Config, param_names, param_shapes
+from .fast.memory import available_bytes
 from .files import atomic_path
 
 
@@ -69,7 +70,6 @@ def load(path):
     checkpoint of its own configuration holds. The parameters' values are then validated
     (finite, a real floating dtype).
     """
-    from .memory import available_bytes
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path!r} does not exist (or is not a file)")

@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from .fast.memory import check_load
+
 #: scikit-image pictures that ship inside the package (no download), by their function name.
 BUNDLED = ("astronaut", "brick", "camera", "cat", "chelsea", "checkerboard", "clock", "coffee",
            "coins", "colorwheel", "grass", "gravel", "horse", "hubble_deep_field",
@@ -33,20 +35,6 @@ def image_size(source):
             return height, width, len(im.getbands())
     except Exception:
         return None          # not an image Pillow knows: the reader will say what is wrong
-
-
-def load_bytes(size, resize_to=None):
-    """Estimated peak bytes of loading an image of ``size`` = (H, W, C) and resizing it.
-
-    The decoded pixels (up to 2 bytes each), the float64 copy in [0, 1], and with a resize
-    its float64 output plus the warp's two float64 coordinate maps.
-    """
-    h, w, c = size
-    total = h * w * c * (2 + 8)
-    if resize_to:
-        H, W = resize_to
-        total += H * W * (c * 8 + 2 * 8)
-    return total
 
 
 def load_image(source):
@@ -104,7 +92,6 @@ def prepare_image(source, size=None):
     The image's header is read first, and a load or resize that cannot fit in the
     available memory is refused (memory.MemoryLimitError) before any pixel is decoded.
     """
-    from .memory import check_load
     check_load(image_size(source), tuple(size) if size else None)
     img = load_image(source)
     if size and tuple(size) != img.shape[:2]:

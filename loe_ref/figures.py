@@ -5,9 +5,7 @@ then writes a plain PNG where one is needed). Files are written atomically (file
 """
 import numpy as np
 
-from .blending import nearest_experts
 from .files import write_bytes
-from .grids import pixel_coords, pixel_coords_at
 
 
 def error_map(recon, target, full_scale=0.1):
@@ -33,22 +31,6 @@ def expert_mosaic(maps, gap=4):
     for i in range(L):
         out[:, i * (W + gap):i * (W + gap) + W] = PALETTE[maps[i] % len(PALETTE)]
     return out
-
-
-def expert_maps(shape, alpha, beta, tile, window=None):
-    """Nearest expert of every pixel in every layer: (L, *shape) int64, for experts.png and checks.
-
-    ``window``: only the pixels of the leading corner of that shape, (L, *window), at the
-    resolution of ``shape``. Computed by the blending code that training uses
-    (``blending.nearest_experts``, every layer at once).
-    """
-    if window is None:
-        p, out = pixel_coords(shape), tuple(shape)
-    else:
-        out = tuple(min(w, s) for w, s in zip(window, shape))
-        local = np.stack(np.meshgrid(*[np.arange(w) for w in out], indexing="ij"), axis=-1).reshape(-1, len(shape))
-        p = pixel_coords_at(np.ravel_multi_index(local.T, shape), shape)
-    return nearest_experts(p, alpha, beta, tile).astype(np.int64).reshape((len(alpha),) + out)
 
 
 def _pyplot():

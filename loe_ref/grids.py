@@ -1,8 +1,9 @@
-"""Pixel coordinates and the per-layer grid arrangements (alpha_i, beta_i).
+"""Pixel coordinates, the per-layer grid arrangements (alpha_i, beta_i) and each point's expert.
 
 docs/method.md, sections 2 and 3. Layer i reads the coordinate through
 q = alpha_i * p + beta_i; the integer lattice of q cuts each axis into cells of width
 1 / alpha_i, T consecutive cells form one tile of N = T^d experts, and tiles repeat.
+Shapes: P points, d coordinate dims.
 """
 import numpy as np
 
@@ -60,3 +61,29 @@ def arrangement(name, layers, tile):
             raise ValueError(f"gray_code needs tile=2, got tile={tile}")
         return 2.0 ** (i - 1), np.full(layers, 0.5)
     raise ValueError(f"unknown grid {name!r}; expected one of {', '.join(ARRANGEMENTS)}")
+
+
+def nearest_expert(p, alpha, beta, tile):
+    """(P,) int64: the expert whose cell holds each point, j = sum_k (floor(alpha p_k + beta) mod T) T^k.
+
+    p (P, d); the arithmetic is in p's dtype (the scale is a Python float), as in training.
+    """
+    xp = xp_of(p)
+    cells = xp.floor(float(alpha) * p + float(beta)).astype(xp.int64) % tile     # (P, d)
+    radix = tile ** xp.arange(p.shape[1], dtype=xp.int64)
+    return (cells * radix).sum(axis=1)
+
+
+def expert_maps(shape, alpha, beta, tile, window=None):
+    """The nearest expert of every pixel in every layer: (L, *shape) int64 (experts.png, checks).
+
+    ``window``: only the pixels of the leading corner of that shape, (L, *window), at the
+    resolution of ``shape``. Computed on the host in float64.
+    """
+    if window is None:
+        p, out = pixel_coords(shape), tuple(shape)
+    else:
+        out = tuple(min(w, s) for w, s in zip(window, shape))
+        local = np.stack(np.meshgrid(*[np.arange(w) for w in out], indexing="ij"), axis=-1).reshape(-1, len(shape))
+        p = pixel_coords_at(np.ravel_multi_index(local.T, shape), shape)
+    return np.stack([nearest_expert(p, a, b, tile) for a, b in zip(alpha, beta)]).reshape((len(alpha),) + out)

@@ -1,130 +1,49 @@
-"""Linear layers: the dynamic-weight layer h(x, p) = W(p) x + b and the plain output layer.
+"""Linear layers: the dynamic-weight layer of Eq. (3) and the plain output layer.
 
-docs/method.md, section 1 and the paper's Eq. (3); backward passes derived in
-docs/derivations.md, section 2. Shapes: P points, Ci input and Co output channels,
-N experts, K blending corners per point; expert matrices are stored as W (N, Ci, Co) so
-that a row x maps to x W[e]. The dynamic layer comes in two forms, one per blending:
-nearest experts over rows sorted by expert, and blended experts through coefficients.
+docs/method.md, section 1; backward passes derived in docs/derivations.md, section 2.
+Shapes: P points, Ci input and Co output channels, N experts. Expert matrices are stored
+as W (N, Ci, Co), so that a row x maps to x W[j].
 """
 from collections import namedtuple
 
-from .backend import xp_of
-
-#: What ``expert_linear_forward`` keeps: x (P, Ci), W (N, Ci, Co), offsets (N + 1 ints).
-ExpertLinearCache = namedtuple("ExpertLinearCache", "x W offsets")
-#: What ``blended_linear_forward`` keeps: x (P, Ci), W (N, Ci, Co), coef (P, N).
-BlendedLinearCache = namedtuple("BlendedLinearCache", "x W coef")
+#: What ``dynamic_linear_forward`` keeps: x (P, Ci), W (N, Ci, Co), B (P, N).
+DynamicLinearCache = namedtuple("DynamicLinearCache", "x W B")
 
 
-def column_sums(a):
-    """sum over the P rows of a (P, C): a GEMV with a ones vector, on CPUs several times
-    faster than ``a.sum(axis=0)`` on these shapes (docs/performance.md). The ones vectors
-    are kept (a few shard sizes recur every step)."""
-    xp = xp_of(a)
-    key = (xp.__name__, a.dtype.str, a.shape[0])
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) >= 16:
-            _ONES.clear()
-        ones = _ONES[key] = xp.ones(a.shape[0], dtype=a.dtype)
-    return ones @ a
+def expand(x, B):
+    """xb[n] = [B[n, 0] x[n], ..., B[n, N-1] x[n]]: (P, N Ci) from x (P, Ci), B (P, N)."""
+    return (B[:, :, None] * x[:, None, :]).reshape(B.shape[0], -1)
 
 
-#: The ones vectors of ``column_sums``, by (array module, dtype, length).
-_ONES = {}
+def dynamic_linear_forward(x, W, b, B):
+    """h = x W(p) + b with W(p) = sum_j B_j(p) W_j, Eq. (3), as one product of inner size N Ci.
 
-
-def grouped_matmul(x, W, offsets, out=None):
-    """out[s:t] = x[s:t] @ W[e] for each expert's slice s:t = offsets[e]:offsets[e+1].
-
-    x (P, Ci) sorted by expert, W (N, Ci, Co). Experts with no rows cost nothing.
+    x (P, Ci), W (N, Ci, Co), b (Co,), B (P, N): each point's blending coefficients
+    (blending.coefficients; one-hot for nearest experts). Returns out (P, Co), cache
+    DynamicLinearCache.
     """
-    xp = xp_of(x)
-    if out is None:
-        out = xp.empty((x.shape[0], W.shape[2]), dtype=x.dtype)
-    for e in range(W.shape[0]):
-        s, t = offsets[e], offsets[e + 1]
-        if t > s:
-            xp.matmul(x[s:t], W[e], out=out[s:t])
-    return out
-
-
-def grouped_weight_grad(x, dz, offsets, dW):
-    """dW[e] = x[s:t]^T dz[s:t] for each expert's slice: the gradient of grouped_matmul."""
-    xp = xp_of(x)
-    for e in range(dW.shape[0]):
-        s, t = offsets[e], offsets[e + 1]
-        if t == s:
-            dW[e] = 0
-        else:
-            xp.matmul(x[s:t].T, dz[s:t], out=dW[e])
-
-
-def expert_linear_forward(x, W, b, offsets):
-    """h = x W[e(p)] + b with every point's own (nearest) expert: Eq. (3) with one-hot B.
-
-    x (P, Ci) sorted by expert (expert e owns rows offsets[e]:offsets[e+1]), W (N, Ci, Co),
-    b (Co,). One product per expert slice, so no point meets an expert it does not use.
-    Returns out (P, Co), cache ExpertLinearCache.
-    """
-    out = grouped_matmul(x, W, offsets)
+    out = expand(x, B) @ W.reshape(-1, W.shape[2])
     out += b
-    return out, ExpertLinearCache(x, W, offsets)
+    return out, DynamicLinearCache(x, W, B)
 
 
-def expert_linear_backward(dout, cache):
-    """dx = dout W[e]^T per slice (P, Ci), dW[e] = x_e^T dout_e (N, Ci, Co), db = sum_P dout (Co,)."""
-    x, W, offsets = cache
-    dW = xp_of(x).empty_like(W)
-    grouped_weight_grad(x, dout, offsets, dW)
-    return grouped_matmul(dout, W.transpose(0, 2, 1), offsets), dW, column_sums(dout)
+def dynamic_linear_backward(dout, cache):
+    """Gradients of ``dynamic_linear_forward`` from dout (P, Co): dx (P, Ci), dW (N, Ci, Co),
+    db (Co,) and dB (P, N), the gradient with respect to the coefficients."""
+    x, W, B = cache
+    dW = (expand(x, B).T @ dout).reshape(W.shape)
+    dxb = (dout @ W.reshape(-1, W.shape[2]).T).reshape(B.shape + x.shape[1:])       # (P, N, Ci)
+    dx = (dxb * B[:, :, None]).sum(axis=1)
+    dB = (dxb * x[:, None, :]).sum(axis=2)
+    return dx, dW, dout.sum(axis=0), dB
 
 
-def expand(x, coef):
-    """xb[n] = [coef[n, 0] x[n], ..., coef[n, N-1] x[n]]: (P, N Ci) from x (P, Ci), coef (P, N)."""
-    return (coef[:, :, None] * x[:, None, :]).reshape(coef.shape[0], -1)
-
-
-def blended_linear_forward(x, W, b, coef):
-    """h = sum_j coef_j(p) x W[j] + b, Eq. (3), as one product of inner size N Ci.
-
-    x (P, Ci) in natural order, W (N, Ci, Co), b (Co,), coef (P, N): the dense blending
-    coefficients. Returns out (P, Co), cache BlendedLinearCache.
-    """
-    out = expand(x, coef) @ W.reshape(-1, W.shape[2])
-    out += b
-    return out, BlendedLinearCache(x, W, coef)
-
-
-def blended_linear_backward(dout, cache, corners=None):
-    """Gradients of ``blended_linear_forward``: dx (P, Ci), dW (N, Ci, Co), db (Co,), dw.
-
-    dw (P, K) is the gradient with respect to each blending corner's weight, returned when
-    ``corners`` (P, K), the expert of each corner, is given (None otherwise).
-    """
-    x, W, coef = cache
-    xp = xp_of(x)
-    dW = (expand(x, coef).T @ dout).reshape(W.shape)
-    dxb = (dout @ W.reshape(-1, W.shape[2]).T).reshape(coef.shape + x.shape[1:])     # (P, N, Ci)
-    dx = (dxb * coef[:, :, None]).sum(axis=1)
-    dw = None
-    if corners is not None:
-        dcoef = (dxb * x[:, None, :]).sum(axis=2)                                     # (P, N)
-        dw = xp.take_along_axis(dcoef, corners, axis=1)
-    return dx, dW, column_sums(dout), dw
-
-
-def linear_forward(x, W, b):
-    """Plain linear layer g(x) = x W + b. x (P, Ci), W (Ci, Co), b (Co,). Cache (x, W)."""
+def output_forward(x, W, b):
+    """The output layer g(x) = x W + b. x (P, Ci), W (Ci, Co), b (Co,). Cache (x, W)."""
     return x @ W + b, (x, W)
 
 
-def linear_backward(dout, cache):
-    """dx = dout W^T (P, Ci), dW = x^T dout (Ci, Co), db = sum_P dout (Co,).
-
-    With one output channel dx is an outer product, written as a broadcast product (a
-    GEMM of inner size 1 is several times slower on CPUs).
-    """
+def output_backward(dout, cache):
+    """dx = dout W^T (P, Ci), dW = x^T dout (Ci, Co), db = sum_P dout (Co,)."""
     x, W = cache
-    dx = dout * W[:, 0] if W.shape[1] == 1 else dout @ W.T
-    return dx, x.T @ dout, column_sums(dout)
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)

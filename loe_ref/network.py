@@ -1,8 +1,11 @@
-"""The LoE network f(p) = g_out(phi(h_L(... phi(h_1(gamma(p), p)) ..., p))).
+"""The LoE network f(p) = g_out(phi(h_L(... phi(h_1(gamma(p), p)) ..., p))), Eq. (2).
 
-docs/method.md, section 1 (the paper's Eq. (2)); its backward pass is docs/derivations.md,
-section 5. Parameters are a plain dict of arrays: W1..WL (N, Ci, Co) and b1..bL (Co,)
-for the position-dependent layers, W_out (H, C) and b_out (C,) for the output layer.
+docs/method.md, section 1; its backward pass is docs/derivations.md, section 5. Every
+layer works on the points in their given order: it blends its experts for each point
+(B (P, N), blending.py) and applies Eq. (3) (layers.py). This is the method as stated;
+loe_ref.fast computes the same numbers faster. Parameters are a plain dict of arrays:
+W1..WL (N, Ci, Co) and b1..bL (Co,) for the position-dependent layers, W_out (H, C) and
+b_out (C,) for the output layer. Shapes: P points, d coordinate dims, C channels.
 """
 import json
 import math
@@ -11,14 +14,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import validate
 from .activations import ACTIVATIONS, activation_backward, activation_forward
-from .backend import xp_of
-from .blending import BLENDS, blend_backward, nearest_experts
+from .blending import BLENDS, blend_backward, blend_forward, coefficients, coefficients_backward
 from .encoding import encode_backward, encode_forward, encoded_dims
 from .grids import ARRANGEMENTS, arrangement
-from .layers import (blended_linear_backward, blended_linear_forward, expert_linear_backward, expert_linear_forward,
-                     linear_backward, linear_forward)
-from .routing import make_plan
+from .layers import dynamic_linear_backward, dynamic_linear_forward, output_backward, output_forward
 
 INITS = ("default", "kaiming", "siren")
 
@@ -48,21 +49,16 @@ class Config:
 
     def __post_init__(self):
         for name in ("in_dims", "out_channels", "hidden", "layers", "tile"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name}={value!r} must be a positive integer")
+            validate.positive_int(name, getattr(self, name))
         if self.in_dims > 3:
             raise ValueError(f"in_dims={self.in_dims} must be 1, 2 or 3")
-        if isinstance(self.pe, bool) or not isinstance(self.pe, (int, np.integer)) or self.pe < 0:
-            raise ValueError(f"pe={self.pe!r} must be a non-negative integer (octaves; 0 = none)")
-        _choice("blend", self.blend, BLENDS)
-        _choice("act", self.act, ACTIVATIONS)
-        _choice("init", self.init, INITS)
-        _choice("grid", self.grid, ARRANGEMENTS + ("custom",))
-        if not (math.isfinite(self.omega0) and self.omega0 > 0):
-            raise ValueError(f"omega0={self.omega0!r} must be a positive number")
-        if not 0 <= self.slope < 1:
-            raise ValueError(f"slope={self.slope!r} must lie in [0, 1)")
+        validate.non_negative_int("pe", self.pe, "octaves; 0 = none")
+        validate.choice("blend", self.blend, BLENDS)
+        validate.choice("act", self.act, ACTIVATIONS)
+        validate.choice("init", self.init, INITS)
+        validate.choice("grid", self.grid, ARRANGEMENTS + ("custom",))
+        validate.positive_number("omega0", self.omega0)
+        validate.in_unit_interval("slope", self.slope)
         if self.grid == "custom":
             if len(self.alpha) != self.layers or len(self.beta) != self.layers:
                 raise ValueError(f"custom grid needs {self.layers} alpha and beta values, "
@@ -91,11 +87,6 @@ class Config:
         return cls(**json.loads(text))
 
 
-def _choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
-
-
 def param_names(cfg):
     """Parameter names in a fixed order."""
     names = []
@@ -113,6 +104,11 @@ def param_shapes(cfg):
         shapes[f"b{i + 1}"] = (widths[i + 1],)
     shapes["W_out"], shapes["b_out"] = (cfg.hidden, cfg.out_channels), (cfg.out_channels,)
     return shapes
+
+
+def param_count(cfg):
+    """Number of parameters of ``cfg``'s network, from its shapes (no array is made)."""
+    return sum(math.prod(shape) for shape in param_shapes(cfg).values())
 
 
 def init_params(cfg, seed=0):
@@ -143,91 +139,43 @@ def init_params(cfg, seed=0):
     return params
 
 
-def count_params(params):
-    return int(sum(v.size for v in params.values()))
+#: What one position-dependent layer keeps: its blending's corners (P, K) and cache, its
+#: dynamic linear layer's cache and its activation's.
+LayerCache = namedtuple("LayerCache", "corners blending linear activation")
+#: What ``forward`` keeps: gamma(p)'s cache, a LayerCache per layer, the output layer's.
+NetworkCache = namedtuple("NetworkCache", "encoding layers output")
 
 
-def plan_for(cfg, p, dtype=None, experts=None):
-    """The routing plan of coordinates p (P, d) through the network's grids.
+def forward(params, cfg, p):
+    """f(p) for coordinates p (P, d), Eq. (2). Returns pred (P, C), cache NetworkCache.
 
-    ``experts`` (P, L): the points' nearest experts, if looked up already (``expert_table``).
+    Computed in the parameters' dtype: p is cast to it first.
     """
-    if p.ndim != 2 or p.shape[1] != cfg.in_dims:
-        raise ValueError(f"coordinates of shape {tuple(p.shape)} do not match in_dims={cfg.in_dims}")
     alpha, beta = cfg.scales()
-    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype, experts=experts)
-
-
-def expert_table(cfg, p, rows=65536):
-    """(P, L): the nearest expert of every point in every layer, to look batches up in; None
-    with linear blending (its plans need the coordinates themselves). Computed ``rows``
-    points at a time, so its temporaries stay small beside the table."""
-    if cfg.blend != "nearest":
-        return None
-    alpha, beta = cfg.scales()
-    table = None
-    for s in range(0, p.shape[0], rows):
-        experts = nearest_experts(p[s:s + rows], alpha, beta, cfg.tile)        # (L, rows)
-        if table is None:
-            table = xp_of(p).empty((p.shape[0], cfg.layers), dtype=experts.dtype)
-        table[s:s + rows] = experts.T
-    return table
-
-
-#: What one position-dependent layer keeps for the backward pass.
-LayerCache = namedtuple("LayerCache", "linear activation")
-#: What ``forward`` keeps: the plan, gamma(p)'s cache, a LayerCache per layer, the output layer's.
-NetworkCache = namedtuple("NetworkCache", "plan encoding layers output")
-
-
-def forward(params, plan, cfg):
-    """f(p) for the plan's coordinates, Eq. (2). Returns pred (P, C) in natural order, cache.
-
-    gamma(p) is computed in natural order; layer i (1-based, ``routes[i - 1]``) gathers
-    its input into its own working order (routing.py), then runs its dynamic linear
-    layer and the activation. The output layer runs in the last layer's order.
-    """
-    xp = xp_of(params["W_out"])
-    h, enc_cache = encode_forward(plan.p.astype(params["W_out"].dtype, copy=False), cfg.pe)   # (P, D0)
+    p = p.astype(params["W_out"].dtype, copy=False)
+    h, enc_cache = encode_forward(p, cfg.pe)                                        # (P, D0)
     layers = []
-    for i, route in enumerate(plan.routes, start=1):
-        x = h if route.gather is None else xp.take(h, route.gather, axis=0)   # layer i's working order
-        if cfg.blend == "nearest":
-            z, lin_cache = expert_linear_forward(x, params[f"W{i}"], params[f"b{i}"], route.offsets)
-        else:
-            z, lin_cache = blended_linear_forward(x, params[f"W{i}"], params[f"b{i}"], route.coef)
+    for i in range(1, cfg.layers + 1):
+        idx, w, blend_cache = blend_forward(cfg.blend, p, float(alpha[i - 1]), float(beta[i - 1]), cfg.tile)
+        B = coefficients(idx, w, cfg.n_experts)                                      # (P, N)
+        z, lin_cache = dynamic_linear_forward(h, params[f"W{i}"], params[f"b{i}"], B)
         h, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)
-        layers.append(LayerCache(lin_cache, act_cache))
-    out, out_cache = linear_forward(h, params["W_out"], params["b_out"])       # (P, C), last layer's order
-    return out[plan.unsort], NetworkCache(plan, enc_cache, layers, out_cache)
+        layers.append(LayerCache(idx, blend_cache, lin_cache, act_cache))
+    out, out_cache = output_forward(h, params["W_out"], params["b_out"])            # (P, C)
+    return out, NetworkCache(enc_cache, layers, out_cache)
 
 
-def backward(dpred, cache, cfg, need_dp=False):
-    """Gradients of every parameter from dpred (P, C) in natural order (docs/derivations.md, 5).
-
-    Layer i's input gradient comes out in layer i's working order; ``spread`` of layer i
-    gathers it into layer i - 1's order (a gather, never a scatter). Returns a dict with
-    the keys of the parameters; with ``need_dp`` also "p", the gradient with respect to
-    the coordinates (P, d) through the encoding and the blending.
-    """
-    plan = cache.plan
-    xp = xp_of(dpred)
+def backward(dpred, cache, cfg):
+    """Gradients from dpred (P, C) (docs/derivations.md, section 5): a dict with every
+    parameter's name, and "p", the gradient with respect to the coordinates (P, d), through
+    the encoding and every layer's blending."""
     grads = {}
-    # dpred (P, C) natural -> the last layer's working order, where the output layer ran
-    dh, grads["W_out"], grads["b_out"] = linear_backward(dpred[plan.routes[-1].order], cache.output)
-    dp = xp.zeros(plan.p.shape, dtype=dpred.dtype) if need_dp else None
-    for i in range(cfg.layers, 0, -1):                 # dh: gradient of layer i's output, its order
-        route, (lin_cache, act_cache) = plan.routes[i - 1], cache.layers[i - 1]
+    dh, grads["W_out"], grads["b_out"] = output_backward(dpred, cache.output)
+    dp = 0.0
+    for i in range(cfg.layers, 0, -1):                 # dh: gradient of layer i's output
+        corners, blend_cache, lin_cache, act_cache = cache.layers[i - 1]
         dz = activation_backward(cfg.act, dh, act_cache)
-        if cfg.blend == "nearest":
-            dx, grads[f"W{i}"], grads[f"b{i}"] = expert_linear_backward(dz, lin_cache)
-        else:
-            dx, grads[f"W{i}"], grads[f"b{i}"], dw = blended_linear_backward(
-                dz, lin_cache, route.corners if need_dp else None)
-            if need_dp:
-                dp[route.order] += blend_backward(cfg.blend, dw, route.blend_cache)
-        dh = dx if route.spread is None else xp.take(dx, route.spread, axis=0)   # layer i - 1's order
-    if need_dp:
-        dp += encode_backward(dh, cache.encoding)      # dh (P, D0) in natural order, where gamma(p) ran
-        grads["p"] = dp
+        dh, grads[f"W{i}"], grads[f"b{i}"], dB = dynamic_linear_backward(dz, lin_cache)
+        dp = dp + blend_backward(cfg.blend, coefficients_backward(dB, corners), blend_cache)
+    grads["p"] = dp + encode_backward(dh, cache.encoding)
     return grads

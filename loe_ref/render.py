@@ -2,16 +2,16 @@
 
 The memory the picture needs is estimated from the checkpoint's configuration and the
 size before anything is allocated (memory.check_render); the grid is evaluated in chunks
-(evaluate.predict_grid), and the PNG is written atomically.
+(fast.grid.chunked_predictions), and the PNG is written atomically.
 """
 import numpy as np
 
 from . import checkpoint
 from .backend import get_xp, to_device, to_host
 from .data import target_image
-from .evaluate import predict_grid
+from .fast.grid import chunked_predictions
+from .fast.memory import check_render
 from .files import write_png
-from .memory import check_render
 
 
 def render(path, size, out_path, device="cpu", chunk=65536):
@@ -23,7 +23,7 @@ def render(path, size, out_path, device="cpu", chunk=65536):
     xp = get_xp(device)
     dev = {k: to_device(v, xp) for k, v in params.items()}
     pred = np.empty((int(np.prod(size)), cfg.out_channels), dtype=np.float32)
-    for s, block in predict_grid(dev, cfg, tuple(size), chunk):
+    for s, block in chunked_predictions(dev, cfg, tuple(size), chunk):
         pred[s:s + block.shape[0]] = to_host(block)
     shape = tuple(size) + ((cfg.out_channels,) if cfg.out_channels > 1 else ())
     write_png(out_path, target_image(pred, shape))

@@ -9,11 +9,11 @@ import os
 
 from . import figures
 from .backend import to_host
-from .cpu import cpu_name
+from .fast.cpu import cpu_name
 from .data import target_image
+from .grids import expert_maps
 from .files import write_csv, write_json, write_png
-from .figures import expert_maps
-from .network import count_params
+from .network import param_count
 from .recipes import equivalents
 
 # Largest side of one layer's panel in experts.png; larger images are sampled at this size.
@@ -33,7 +33,7 @@ def summary(trainer):
     pixels = int(trainer.target.shape[0])
     return {"peak_psnr": trainer.best[0], "peak_iteration": trainer.best[1],
             "final_psnr": final.psnr, "final_iteration": final.iteration, "iterations": trainer.iteration,
-            "parameters": count_params(trainer.params), "seconds": round(trainer.elapsed, 3),
+            "parameters": param_count(trainer.cfg), "seconds": round(trainer.elapsed, 3),
             "seconds_per_iteration": round(trainer.elapsed / max(trainer.iteration, 1), 4),
             "evaluation_seconds": round(trainer.evaluation_seconds, 3),
             "batch": trainer.opts.batch, "pixels": pixels,

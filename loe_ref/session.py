@@ -19,7 +19,7 @@ from .progress import Progress
 from .resume import load_resumable
 from .backend import BackendError
 from .train import Trainer, TrainingError
-from .workers import WorkerError
+from .fast.workers import WorkerError
 
 CHECKPOINT = "checkpoint.npz"
 

@@ -2,7 +2,7 @@
 
 One step is forward, MSE, backward and Adam (docs/method.md, section 6) on the whole
 image or on a batch of pixels. Evaluations measure the PSNR over the whole image
-(evaluate.py) into the run's history; a loss that explodes stops the run as diverged.
+(loe_ref.fast) into the run's history; a loss that explodes stops the run as diverged.
 Where the run lives on disk (its folder, pictures, summary) is session.py's and report.py's.
 """
 import math
@@ -13,19 +13,13 @@ from dataclasses import asdict
 
 import numpy as np
 
-from . import checkpoint, shards
+from . import checkpoint
 from .backend import get_xp, to_device
-from .cpu import keep_freed_memory, single_threaded_blas, usable_cpus
 from .data import image_target, prepare_image
-from .evaluate import GridEvaluator
-from .grids import pixel_coords_at
-from .losses import psnr
-from .memory import check_memory
-from .network import expert_table, init_params
-from .optim import Adam, flat_views
+from .fast import Engine
+from .network import init_params
 from .resume import image_fingerprint, load_resumable
 from .sampler import PixelSampler
-from .workers import Workers, worker_count
 
 
 class TrainingError(RuntimeError):
@@ -50,9 +44,6 @@ class Trainer:
     def __init__(self, cfg, opts, image=None):
         self.cfg, self.opts = cfg, opts
         self.xp = get_xp(opts.device)
-        if self.xp is np:
-            single_threaded_blas()
-            keep_freed_memory()
         self.dtype = np.dtype(opts.dtype)
         self.image = prepare_image(opts.image, opts.size) if image is None else image
         y = image_target(self.image)
@@ -63,25 +54,11 @@ class Trainer:
         if opts.batch > y.shape[0]:
             raise ValueError(f"batch={opts.batch} exceeds the image's {y.shape[0]} pixels; "
                              f"use a batch of at most {y.shape[0]}, or 0 for the whole image")
-        cpus = usable_cpus() if self.xp is np else 1
-        check_memory(cfg, y.shape[0], opts.batch, opts.chunk, self.dtype, processes=worker_count(cpus))
-        values = y.astype(self.dtype)
-        self.target = to_device(values, self.xp)
-        self.fingerprint = image_fingerprint(values)                   # the pixels as trained
-        host = {k: v.astype(self.dtype) for k, v in init_params(cfg, opts.seed).items()}
-        self.flat = self.xp.asarray(np.concatenate([v.ravel() for v in host.values()]))   # all parameters
-        self.params = flat_views(host, self.flat)
-        self.grid = GridEvaluator(cfg, self.shape, self.xp, self.dtype, opts.chunk)
-        # every pixel's experts, looked up by the batches (only with the grid's coordinates at hand)
-        self.experts = None if self.grid.coords is None else expert_table(cfg, self.grid.coords)
-        self.workers = None
-        # worth forking: batches of several shards, or a cached grid (full-image steps, evaluations)
-        sharded = opts.batch and len(shards.shard_ranges(opts.batch, self.xp)) > 1
-        if worker_count(cpus) > 1 and hasattr(os, "fork") and (sharded or self.grid.plans):
-            self.workers = Workers(worker_count(cpus), cfg, self.params, max(opts.batch, 1), self.grid,
-                                   self.target if self.grid.plans else None)
-            self.flat, self.params = self.workers.flat, self.workers.params
-        self.opt = Adam(self.params, lr=opts.learning_rate(cfg), betas=(0.9, opts.beta2), flat=self.flat)
+        self.engine = Engine(cfg, lambda: init_params(cfg, opts.seed), y, self.shape, opts.batch, opts.chunk, self.dtype,
+                             self.xp)
+        self.params, self.target = self.engine.params, self.engine.target
+        self.fingerprint = image_fingerprint(self.engine.values)          # the pixels as trained
+        self.opt = self.engine.optimizer(opts.learning_rate(cfg), (0.9, opts.beta2))
         self.sampler = PixelSampler(opts.sampler, y.shape[0], opts.batch, opts.seed)
         self._ahead = None                 # (iteration, its batch) drawn ahead of its step
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
@@ -110,10 +87,7 @@ class Trainer:
         (every pixel with batch 0)."""
         if self._ahead is not None and self._ahead[0] == it:
             return self._ahead[1]
-        idx = self.xp.arange(self.target.shape[0]) if self.opts.batch == 0 else \
-            to_device(self.batch_indices(it), self.xp)
-        experts = None if self.experts is None else self.experts[idx]
-        return pixel_coords_at(idx, self.shape, self.dtype), self.target[idx], experts
+        return self.engine.batch(None if self.opts.batch == 0 else self.batch_indices(it))
 
     def _draw_ahead(self, it):
         """Draw step ``it``'s batch now (its random reads of the target and expert tables
@@ -123,38 +97,26 @@ class Trainer:
 
     def step(self, it):
         """One Adam step; returns the batch loss (a device scalar, not synchronised)."""
-        if self.opts.batch == 0 and self.grid.plans is not None:
+        if self.opts.batch == 0 and self.engine.grid_cached:
             target = self.target
-            if self.workers is not None:
-                sse, grads = self.workers.sse_and_grads()
-            else:
-                sse, grads = shards.sse_and_grads(self.params, self.cfg, self.grid.coords, target,
-                                                  plans=self.grid.plans)
+            sse, grads = self.engine.image_sse_and_grads()
         else:
             p, target, experts = self.batch(it)
-            if self.workers is not None and self.opts.batch:
-                sse, grads = self.workers.sse_and_grads(p, target, experts, meanwhile=lambda: self._draw_ahead(it + 1))
-            else:
-                sse, grads = shards.sse_and_grads(self.params, self.cfg, p, target, experts=experts)
+            sse, grads = self.engine.sse_and_grads(p, target, experts, meanwhile=lambda: self._draw_ahead(it + 1))
         self.opt.step(self.params, grads, self.opts.lr_at(self.cfg, it))
         return sse / target.size
 
     def predict_image(self):
         """The current reconstruction over the whole image, (P, C) on the device."""
-        if self.workers is not None and self.grid.plans is not None:
-            return self.workers.predict_grid()
-        return self.grid.predict(self.params)
+        return self.engine.predict_image()
 
     def psnr(self):
-        """PSNR of the current reconstruction (chunk by chunk when the grid is not cached)."""
-        if self.grid.plans is not None:
-            return psnr(self.predict_image(), self.target)
-        return self.grid.psnr(self.params, self.target)
+        """PSNR (dB) of the current reconstruction over the whole image."""
+        return self.engine.psnr()
 
     def close(self):
         """End the worker processes, if any (they also end with this process)."""
-        if self.workers is not None:
-            self.workers.close()
+        self.engine.close()
 
     def fit(self, stop=None, progress=None, on_evaluation=None, on_checkpoint=None):
         """Train from the current iteration to ``opts.iters``.

@@ -16,7 +16,7 @@ import sys
 from loe_ref import recipes, session
 from loe_ref.figures import plot_curves
 from loe_ref.files import write_json, write_text
-from loe_ref.memory import param_count
+from loe_ref.network import param_count
 from loe_ref.network import Config
 from loe_ref.options import TrainOptions
 

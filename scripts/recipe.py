@@ -21,7 +21,7 @@ import sys
 
 
 from loe_ref import recipes, session
-from loe_ref.cpu import cpu_name
+from loe_ref.fast.cpu import cpu_name
 from loe_ref.figures import plot_curves
 from loe_ref.files import write_json, write_text
 from loe_ref.network import Config
@@ -137,7 +137,7 @@ def calibrate(acts, out, seconds=15.0):
     the study's own seconds were measured beside other work.
     """
     import time
-    from loe_ref.cpu import usable_cpus
+    from loe_ref.fast.cpu import usable_cpus
     from loe_ref.train import Trainer
     records = []
     for act in acts:

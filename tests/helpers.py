@@ -55,24 +55,22 @@ def keep_off_cells(p, alpha, beta, margin, shift=0.0, rng=None, tries=200):
     raise RuntimeError("could not move the points off the cell boundaries")
 
 
-def preactivations_min(params, plan, cfg):
-    """Smallest |z| over every layer's pre-activations, per point in natural order (P,)."""
+def preactivations_min(params, cfg, p):
+    """Smallest |z| over every layer's pre-activations, per point (P,): the root network's
+    layers run one by one on host arrays."""
     from loe_ref.activations import activation_forward
     from loe_ref.backend import to_host
+    from loe_ref.blending import blend_forward, coefficients
     from loe_ref.encoding import encode_forward
-    from loe_ref.layers import blended_linear_forward, expert_linear_forward
+    from loe_ref.layers import dynamic_linear_forward
 
-    routes = plan.routes
-    h, _ = encode_forward(plan.p[routes[0].order], cfg.pe)
-    zmin = np.full(plan.p.shape[0], np.inf)
-    for i, route in enumerate(routes):
-        if i and route.gather is not None:
-            h = h[route.gather]
-        if cfg.blend == "nearest":
-            z, _ = expert_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], route.offsets)
-        else:
-            z, _ = blended_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], route.coef)
-        order = to_host(route.order)
-        zmin[order] = np.minimum(zmin[order], np.abs(to_host(z)).min(axis=1))
+    params = {k: to_host(v) for k, v in params.items()}
+    alpha, beta = cfg.scales()
+    h, _ = encode_forward(p, cfg.pe)
+    zmin = np.full(p.shape[0], np.inf)
+    for i in range(cfg.layers):
+        idx, w, _ = blend_forward(cfg.blend, p, float(alpha[i]), float(beta[i]), cfg.tile)
+        z, _ = dynamic_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], coefficients(idx, w, cfg.n_experts))
+        zmin = np.minimum(zmin, np.abs(z).min(axis=1))
         h, _ = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)
     return zmin

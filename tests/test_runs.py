@@ -406,7 +406,8 @@ def test_a_load_or_render_that_cannot_fit_is_refused_before_it_starts(tmp_path, 
 
 def test_an_image_header_is_read_before_its_pixels(tmp_path, capsys, monkeypatch):
     from PIL import Image
-    from loe_ref import data, memory
+    from loe_ref import data
+    from loe_ref.fast import memory
     path = tmp_path / "wide.png"
     Image.new("1", (3000, 2000)).save(path)                 # a tiny file of 6 M pixels
     monkeypatch.setattr(memory, "available_bytes", lambda: 10 * 2 ** 20)

@@ -5,7 +5,7 @@ import pytest
 
 from loe_ref.grids import pixel_coords
 from loe_ref.network import Config, init_params
-from loe_ref.shards import sse_and_grads
+from loe_ref.fast.shards import sse_and_grads
 
 torch = pytest.importorskip("torch")
 

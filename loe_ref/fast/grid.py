@@ -1,22 +1,22 @@
-"""Evaluation of a network over an image's pixel grid: training's PSNR, rendering, benchmarks.
+"""The network over a signal's pixel grid: training's PSNR, rendering, benchmarks.
 
-docs/method.md, section 6. The grid is taken ``chunk`` pixels at a time, so memory does
+docs/fast.md, "The pixel grid". The grid is taken ``chunk`` pixels at a time, so memory does
 not grow with the image; each chunk runs shard by shard (shards.py). For an image that is
 evaluated again and again (training), ``GridEvaluator`` builds the whole grid's plans once.
 """
 import numpy as np
 
+from ..backend import xp_of
+from ..grids import pixel_coords_at
+from ..losses import psnr_from_mse, squared_error_sum
 from . import shards
-from .backend import xp_of
-from .grids import pixel_coords_at
-from .losses import psnr_from_mse, squared_error_sum
 
 #: Largest image whose routing plans are kept between evaluations (about 110 bytes a pixel
 #: for the paper's network: 120 MiB at this size).
 PLAN_CACHE_PIXELS = 2 ** 20
 
 
-def predict_grid(params, cfg, shape, chunk=65536):
+def chunked_predictions(params, cfg, shape, chunk=65536):
     """Yield (start, f(p) (rows, C)) over the pixel grid of ``shape``, ``chunk`` pixels at a time."""
     xp = xp_of(params["W_out"])
     dtype = params["W_out"].dtype
@@ -43,7 +43,7 @@ class GridEvaluator:
             return shards.predict(params, self.cfg, self.coords, plans=self.plans)
         xp = xp_of(params["W_out"])
         out = xp.empty((int(np.prod(self.shape)), self.cfg.out_channels), dtype=params["W_out"].dtype)
-        for s, pred in predict_grid(params, self.cfg, self.shape, self.chunk):
+        for s, pred in chunked_predictions(params, self.cfg, self.shape, self.chunk):
             out[s:s + pred.shape[0]] = pred
         return out
 
@@ -52,5 +52,5 @@ class GridEvaluator:
         if self.plans is not None:
             return psnr_from_mse(squared_error_sum(self.predict(params), target) / target.size)
         sse = sum(float(squared_error_sum(pred, target[s:s + pred.shape[0]]))
-                  for s, pred in predict_grid(params, self.cfg, self.shape, self.chunk))
+                  for s, pred in chunked_predictions(params, self.cfg, self.shape, self.chunk))
         return psnr_from_mse(sse / target.size)

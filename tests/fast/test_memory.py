@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from loe_ref import memory
+from loe_ref.fast import memory
 from loe_ref.network import Config
 from tests.helpers import ROOT
 
@@ -71,9 +71,3 @@ def test_what_cannot_fit_is_refused_with_the_parameter_that_lowers_it():
     with pytest.raises(memory.MemoryLimitError, match=r"rendering 30000 x 30000 pixels .* lower `size`"):
         memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 33)
     memory.check_render(cfg, (512, 512), 65536, available=2 ** 33)
-
-
-def test_param_count_is_the_networks():
-    from loe_ref.network import count_params, init_params
-    for cfg in (Config(), Config(pe=3, hidden=17, tile=3, out_channels=3), Config(tile=1, layers=2)):
-        assert memory.param_count(cfg) == count_params(init_params(cfg))

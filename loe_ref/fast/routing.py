@@ -1,6 +1,6 @@
 """Routing: which rows each expert multiplies, built once per batch of coordinates.
 
-docs/method.md, section 5. With nearest blending every layer works on its points in its
+docs/fast.md, "Routing". With nearest blending every layer works on its points in its
 own "working order", sorted by expert, so that each expert's rows are one contiguous
 slice and a layer is one matrix product per expert; moving the activations from one
 layer's order to the next is a single gather. With linear blending every point uses
@@ -9,8 +9,8 @@ A plan depends only on the coordinates and the grid.
 """
 from dataclasses import dataclass
 
-from .backend import to_host, xp_of
-from .blending import blend_forward, dense_coefficients, nearest_experts
+from ..backend import to_host, xp_of
+from ..blending import blend_forward, coefficients
 
 
 @dataclass
@@ -19,13 +19,14 @@ class Route:
 
     order: (P,) natural index of each working row. gather: (P,) rows of the previous
     layer's working order (natural order for the first layer) that form this order, or
-    None when the two orders are the same; spread: its inverse (the backward pass gathers
-    gradients with it instead of scattering them), or None. Index arrays are int32
+    None when the two orders are the same; gather_back: its inverse, the rows of this
+    order that form the previous one (the backward pass gathers gradients with it instead
+    of scattering them), or None. Index arrays are int32
     (int64 beyond 2^31 points).
     """
     order: object
     gather: object
-    spread: object
+    gather_back: object
 
 
 @dataclass
@@ -61,6 +62,48 @@ class Plan:
     unsort: object
 
 
+def layer_experts(p, alphas, betas, tile):
+    """(L, P): grids.nearest_expert of p (P, d) in each of L layers with scales alphas,
+    offsets betas, all layers at once; int16 indices when N < 2^15 (they are sorted by a
+    radix sort and looked up by every batch)."""
+    xp = xp_of(p)
+    a = xp.asarray(alphas, dtype=p.dtype)[:, None, None]
+    b = xp.asarray(betas, dtype=p.dtype)[:, None, None]
+    t = xp.floor(a * p + b).astype(xp.int64)              # (L, P, d) cells
+    t %= tile
+    idx = t[:, :, 0].copy()
+    for k in range(1, p.shape[1]):
+        idx += t[:, :, k] * tile ** k
+    return idx.astype(xp.int16) if tile ** p.shape[1] < 2 ** 15 else idx
+
+
+def expert_table(cfg, p, rows=65536):
+    """(P, L): the nearest expert of every point in every layer, to look batches up in; None
+    with linear blending (its plans need the coordinates themselves). Computed ``rows``
+    points at a time, so its temporaries stay small beside the table."""
+    if cfg.blend != "nearest":
+        return None
+    alpha, beta = cfg.scales()
+    table = None
+    for s in range(0, p.shape[0], rows):
+        experts = layer_experts(p[s:s + rows], alpha, beta, cfg.tile)        # (L, rows)
+        if table is None:
+            table = xp_of(p).empty((p.shape[0], cfg.layers), dtype=experts.dtype)
+        table[s:s + rows] = experts.T
+    return table
+
+
+def plan_for(cfg, p, dtype=None, experts=None):
+    """The routing plan of coordinates p (P, d) through ``cfg``'s grids.
+
+    ``experts`` (P, L): the points' nearest experts, if looked up already (``expert_table``).
+    """
+    if p.ndim != 2 or p.shape[1] != cfg.in_dims:
+        raise ValueError(f"coordinates of shape {tuple(p.shape)} do not match in_dims={cfg.in_dims}")
+    alpha, beta = cfg.scales()
+    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype, experts=experts)
+
+
 def inverse_permutation(perm, natural=None):
     """inv with inv[perm[i]] = i, shape (P,); ``natural``: arange(P) in perm's dtype, if at hand."""
     xp = xp_of(perm)
@@ -85,7 +128,7 @@ def make_plan(p, alpha, beta, tile, blend, dtype=None, experts=None):
 
     Blend coefficients are stored in ``dtype`` (default: that of p), the activations' dtype.
     ``experts`` (P, L): the nearest experts of the points, when looked up beforehand (a
-    training image's table, ``blending.nearest_experts`` of every pixel).
+    training image's table, ``expert_table``).
     """
     xp = xp_of(p)
     P = p.shape[0]
@@ -96,14 +139,14 @@ def make_plan(p, alpha, beta, tile, blend, dtype=None, experts=None):
         routes = []
         for a, b in zip(alpha, beta):
             idx, w, blend_cache = blend_forward(blend, p, float(a), float(b), tile)
-            coef = dense_coefficients(idx, w, n_experts).astype(dtype or p.dtype)
+            coef = coefficients(idx, w, n_experts).astype(dtype or p.dtype)
             routes.append(BlendedRoute(natural, None, None, coef, idx, blend_cache))
         return Plan(p, routes, natural)
     if blend != "nearest":
         blend_forward(blend, p, 1.0, 0.0, tile)                 # the error that names the blends
     position = natural
     routes = []
-    table = nearest_experts(p, alpha, beta, tile) if experts is None else experts.T
+    table = layer_experts(p, alpha, beta, tile) if experts is None else experts.T
     for idx in table:                                        # (P,) experts of one layer
         order, offsets = sort_by_expert(idx, n_experts, index)
         gather = position[order]              # previous working row of each working row

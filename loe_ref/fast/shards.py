@@ -1,6 +1,6 @@
 """Sharded batches: the loss gradient of a batch as a fixed sum of its shards' gradients.
 
-docs/method.md, section 5. The network acts on every point alone; only the parameter
+docs/fast.md, "Shards". The network acts on every point alone; only the parameter
 gradients sum over points. A batch of P points is cut into shards of at most
 ``SHARD_ROWS`` consecutive points; each shard is routed (a plan of its own) and run
 forward and backward on its own, and the shards' gradients are added pairwise along a
@@ -9,8 +9,10 @@ P, so any split of the tree's subtrees among worker processes (workers.py) gives
 same numbers, bit for bit, as one process. On CuPy a batch is one shard.
 Shapes: P points, d coordinate dims, C channels.
 """
-from .backend import xp_of
-from .network import backward, forward, plan_for
+from ..backend import xp_of
+from ..losses import squared_error_backward, squared_error_forward
+from .network import backward, forward
+from .routing import plan_for
 
 #: Points per shard on the CPU: two shards of a 4096-point batch keep two cores busy, and a
 #: shard's activations (2048 x 64 float32 = 512 KiB per array) stay in the core's cache.
@@ -64,13 +66,11 @@ def shard_sse_and_grads(params, cfg, p, target, count, plan=None, experts=None):
     """(sum of squared errors, gradients) of one shard: p (R, d), target (R, C).
 
     The MSE of the whole batch is sse / count with count = P C entries; its gradient
-    2 (pred - target) / count (docs/derivations.md, section 7) is back-propagated here.
+    2 (pred - target) / count (losses.py; docs/derivations.md, section 7) is back-propagated here.
     """
     pred, cache = forward(params, plan or plan_for(cfg, p, params["W_out"].dtype, experts), cfg)
-    diff = pred - target
-    sse = (diff * diff).sum()
-    diff *= 2.0 / count
-    return sse, backward(diff, cache, cfg)
+    sse, loss_cache = squared_error_forward(pred, target)
+    return sse, backward(squared_error_backward(1.0 / count, loss_cache), cache, cfg)
 
 
 def sse_and_grads(params, cfg, p, target, rows=None, plans=None, node=None, experts=None):

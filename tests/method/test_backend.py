@@ -4,7 +4,7 @@ import pytest
 from loe_ref.backend import BackendError, get_xp, gpu_available, to_host, xp_of
 from loe_ref.grids import pixel_coords
 from loe_ref.losses import mse_backward, mse_forward
-from loe_ref.network import Config, backward, forward, init_params, plan_for
+from loe_ref.network import Config, backward, forward, init_params
 
 
 def test_cpu_backend_and_errors():
@@ -21,7 +21,7 @@ def test_gpu_request_without_gpu_says_why():
 
 def _step(xp, cfg, params, p, target):
     dev = {k: xp.asarray(v) for k, v in params.items()}
-    pred, cache = forward(dev, plan_for(cfg, xp.asarray(p), np.float32), cfg)
+    pred, cache = forward(dev, cfg, xp.asarray(p))
     loss, lc = mse_forward(pred, xp.asarray(target))
     grads = backward(mse_backward(lc), cache, cfg)
     return to_host(pred), float(loss), {k: to_host(v) for k, v in grads.items()}

@@ -1,9 +1,9 @@
 """loe_ref/shards.py: the fixed tree over a batch's shards (the routed sums themselves are
-held to the oracle in tests/test_network.py, and split among processes in test_workers.py)."""
+held to the root network in tests/fast/test_network.py, and split among processes in test_workers.py)."""
 import numpy as np
 import pytest
 
-from loe_ref import shards
+from loe_ref.fast import shards
 
 
 def test_shards_cover_the_batch_in_order():

@@ -1,18 +1,17 @@
 """Memory estimates: what a run, an evaluation, a load or a render needs, refused up front.
 
-docs/method.md, section 7 gives the formulas. Every estimate is made from the
+docs/fast.md, "Memory" gives the formulas. Every estimate is made from the
 configuration and the sizes alone, before anything large is allocated; a run that cannot
 fit in the available memory is refused with the estimate and the parameter that lowers it.
-``rss_peak`` measures what a process took, for the benchmarks that check the estimates.
 Shapes: P points, C channels, H hidden channels, L position-dependent layers, d
 coordinate dims, N experts.
 """
-import math
-
 import numpy as np
 
-from .encoding import encoded_dims
-from .network import param_shapes
+from ..encoding import encoded_dims
+from ..network import param_count
+from .grid import PLAN_CACHE_PIXELS
+from .shards import SHARD_ROWS
 
 
 class MemoryLimitError(ValueError):
@@ -45,11 +44,6 @@ def step_bytes(cfg, rows, dtype, backward=True):
     return rows * per_point
 
 
-def param_count(cfg):
-    """Number of parameters of ``cfg``'s network, from its shapes (no array is made)."""
-    return sum(math.prod(shape) for shape in param_shapes(cfg).values())
-
-
 def param_bytes(cfg, dtype):
     """Parameters, their gradients and Adam's two moments."""
     return 4 * param_count(cfg) * np.dtype(dtype).itemsize
@@ -71,8 +65,6 @@ def peak_bytes(cfg, pixels, batch, chunk, dtype, processes=1):
     (shards.SHARD_ROWS points) in flight with its gradients; an evaluation holds the
     reconstruction (or a chunk of it) and one shard's forward pass per process.
     """
-    from .evaluate import PLAN_CACHE_PIXELS
-    from .shards import SHARD_ROWS
     rows = batch or pixels
     s = np.dtype(dtype).itemsize
     d, C = cfg.in_dims, cfg.out_channels
@@ -119,10 +111,23 @@ def check_memory(cfg, pixels, batch, chunk, dtype, available=None, processes=1):
                                f"but {_gib(available)} are available; lower `chunk`")
 
 
+def load_bytes(size, resize_to=None):
+    """Estimated peak bytes of loading an image of ``size`` = (H, W, C) and resizing it.
+
+    The decoded pixels (up to 2 bytes each), the float64 copy in [0, 1], and with a resize
+    its float64 output plus the warp's two float64 coordinate maps.
+    """
+    h, w, c = size
+    total = h * w * c * (2 + 8)
+    if resize_to:
+        H, W = resize_to
+        total += H * W * (c * 8 + 2 * 8)
+    return total
+
+
 def check_load(size, resize_to=None, available=None):
     """Refuse loading an image of ``size`` = (H, W, C), or None when unknown, and resizing it
-    to ``resize_to`` = (H, W) when that cannot fit (data.load_bytes)."""
-    from .data import load_bytes
+    to ``resize_to`` = (H, W) when that cannot fit (``load_bytes``)."""
     if size is None and not resize_to:
         return
     available = available_bytes() if available is None else available
@@ -137,7 +142,6 @@ def check_load(size, resize_to=None, available=None):
 def render_bytes(cfg, pixels, chunk):
     """Peak bytes of rendering ``pixels``: the float32 prediction, its float64 [0, 1] image and
     the 8-bit PNG, and one chunk's coordinates and forward pass (one shard at a time)."""
-    from .shards import SHARD_ROWS
     rows = min(chunk, pixels)
     return (pixels * cfg.out_channels * (4 + 8 + 1) + rows * (cfg.out_channels + cfg.in_dims) * 4
             + step_bytes(cfg, min(rows, SHARD_ROWS), np.float32, backward=False) + OVERHEAD)
@@ -150,26 +154,6 @@ def check_render(cfg, size, chunk, available=None):
     if available is not None and need > available:
         raise MemoryLimitError(f"rendering {size[0]} x {size[1]} pixels needs about {_gib(need)} but "
                                f"{_gib(available)} are available; lower `size`")
-
-
-def status_bytes(field):
-    """A field of /proc/self/status (VmRSS, VmHWM) in bytes, or None off Linux."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def rss_peak():
-    """Peak resident memory of this process image. VmHWM, not ru_maxrss: on Linux the latter
-    keeps the high-water mark of the parent process this one was forked from."""
-    import resource
-    hwm = status_bytes("VmHWM")
-    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _gib(n):

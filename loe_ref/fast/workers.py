@@ -1,6 +1,6 @@
 """Worker processes for the CPU: the subtrees of a batch's shards computed in parallel.
 
-docs/method.md, section 5. Python threads could not share this work: a shard makes a few
+docs/fast.md, "Worker processes". Python threads could not share this work: a shard makes a few
 hundred NumPy calls, and two threads handing the interpreter lock to each other at every
 call ran 1.2 x faster than one thread instead of 2 x (docs/performance.md, "The training
 step against its floor").
@@ -24,7 +24,7 @@ import weakref
 import numpy as np
 
 from . import shards
-from .optim import flat_views
+from .flat import flat_views
 
 
 class WorkerError(RuntimeError):
@@ -60,7 +60,7 @@ class Workers:
 
     ``params``: host arrays, copied into shared memory; ``self.params`` holds the views
     that the caller must use from now on (updates in place are seen by the workers).
-    ``batch``: the largest batch; ``grid``: an evaluate.GridEvaluator with cached plans,
+    ``batch``: the largest batch; ``grid``: a grid.GridEvaluator with cached plans,
     or None; ``grid_target`` (pixels, C): the grid's targets, for full-image steps.
     """
 
@@ -185,7 +185,7 @@ class Workers:
         return shards.tree_sum(0, len(shards.shard_ranges(P, np)), None, shards.add_sse_grads,
                                self.depth, known)
 
-    def predict_grid(self):
+    def predict_cached_grid(self):
         """f over the cached grid (pixels, C), its shards shared among the processes."""
         self._run("predict", self.grid.coords.shape[0])
         return self.pred.copy()

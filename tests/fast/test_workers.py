@@ -3,10 +3,10 @@ import os
 import numpy as np
 import pytest
 
-from loe_ref import shards
-from loe_ref.evaluate import GridEvaluator
+from loe_ref.fast import shards
+from loe_ref.fast.grid import GridEvaluator
 from loe_ref.network import Config, init_params
-from loe_ref.workers import Workers, worker_count
+from loe_ref.fast.workers import Workers, worker_count
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
 
@@ -37,11 +37,11 @@ def test_workers_predict_the_grid_and_see_parameter_updates():
     grid = GridEvaluator(cfg, (70, 90), np, np.float64)
     workers = Workers(2, cfg, params, 16, grid, np.zeros((70 * 90, 1)))
     try:
-        np.testing.assert_array_equal(workers.predict_grid(), grid.predict(params))
+        np.testing.assert_array_equal(workers.predict_cached_grid(), grid.predict(params))
         for k in workers.params:
             workers.params[k] *= 0.5                        # an optimiser's update, in place
         halved = {k: v * 0.5 for k, v in params.items()}
-        np.testing.assert_array_equal(workers.predict_grid(), grid.predict(halved))
+        np.testing.assert_array_equal(workers.predict_cached_grid(), grid.predict(halved))
         sse, grads = workers.sse_and_grads()
         want_sse, want = shards.sse_and_grads(halved, cfg, grid.coords, np.zeros((70 * 90, 1)), plans=grid.plans)
         assert sse == want_sse and all(np.array_equal(grads[k], want[k]) for k in want)
@@ -65,16 +65,16 @@ def test_closed_workers_have_exited():
 
 def test_a_trainer_on_two_processes_equals_one(tmp_path, monkeypatch):
     """The same run with worker processes and without: the same parameters, bit for bit."""
-    import loe_ref.train as train
+    import loe_ref.fast.engine as engine
     from loe_ref.options import TrainOptions
     from loe_ref.train import Trainer
     cfg = Config(layers=3, hidden=8)
     opts = TrainOptions(image="camera", size=[64, 64], batch=4096, iters=3, lr=1e-2, schedule="cosine")
     runs = {}
     for cpus in (1, 2):
-        monkeypatch.setattr(train, "usable_cpus", lambda: cpus)
+        monkeypatch.setattr(engine, "usable_cpus", lambda: cpus)
         trainer = Trainer(cfg, opts)
-        assert (trainer.workers is not None) == (cpus == 2)
+        assert (trainer.engine.workers is not None) == (cpus == 2)
         losses = [float(trainer.step(it)) for it in range(3)]
         runs[cpus] = (losses, {k: v.copy() for k, v in trainer.params.items()}, trainer.psnr())
         trainer.close()
@@ -84,7 +84,7 @@ def test_a_trainer_on_two_processes_equals_one(tmp_path, monkeypatch):
 
 def test_a_killed_worker_is_an_error_not_a_hang():
     import signal
-    from loe_ref.workers import WorkerError
+    from loe_ref.fast.workers import WorkerError
     cfg = Config(layers=2, hidden=4)
     params = {k: v.astype(np.float32) for k, v in init_params(cfg, 0).items()}
     workers = Workers(2, cfg, params, 4096)
@@ -101,10 +101,10 @@ def test_a_killed_worker_is_an_error_not_a_hang():
 def test_the_next_batch_is_drawn_while_the_worker_finishes(tmp_path, monkeypatch):
     """With worker processes the parent draws step it + 1's batch during step it; the batch
     used is the one step it + 1 draws itself (so the run equals one process's, above)."""
-    import loe_ref.train as train
+    import loe_ref.fast.engine as engine
     from loe_ref.options import TrainOptions
     from loe_ref.train import Trainer
-    monkeypatch.setattr(train, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(engine, "usable_cpus", lambda: 2)
     trainer = Trainer(Config(layers=2, hidden=4), TrainOptions(image="camera", size=[64, 64], batch=4096, iters=2))
     drawn = []
     draw = trainer.batch_indices

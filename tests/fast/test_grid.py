@@ -2,23 +2,25 @@ import numpy as np
 import pytest
 
 from loe_ref.backend import to_host
-from loe_ref.evaluate import GridEvaluator, predict_grid
+from loe_ref.fast.grid import GridEvaluator, chunked_predictions
 from loe_ref.grids import pixel_coords
-from loe_ref.network import Config, forward, init_params, plan_for
+from loe_ref.fast.network import forward
+from loe_ref.fast.routing import plan_for
+from loe_ref.network import Config, init_params
 
 
-def test_predict_grid_covers_the_grid(xp):
+def test_chunked_predictions_cover_the_grid(xp):
     cfg = Config(layers=3, hidden=5)
     dev = {k: xp.asarray(v) for k, v in init_params(cfg, 0).items()}
     whole = to_host(forward(dev, plan_for(cfg, xp.asarray(pixel_coords((9, 11)))), cfg)[0])
-    parts = list(predict_grid(dev, cfg, (9, 11), chunk=20))
+    parts = list(chunked_predictions(dev, cfg, (9, 11), chunk=20))
     assert [s for s, _ in parts] == list(range(0, 99, 20))
     np.testing.assert_allclose(np.concatenate([to_host(b) for _, b in parts]), whole, rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize("cached", [True, False])
 def test_grid_evaluator_with_and_without_cached_plans(xp, cached, monkeypatch):
-    import loe_ref.evaluate as evaluate
+    import loe_ref.fast.grid as evaluate
     monkeypatch.setattr(evaluate, "PLAN_CACHE_PIXELS", 10 ** 6 if cached else 10)
     cfg = Config(blend="linear", layers=4, hidden=8)
     dev = {k: xp.asarray(v) for k, v in init_params(cfg, 0).items()}
@@ -31,13 +33,13 @@ def test_grid_evaluator_with_and_without_cached_plans(xp, cached, monkeypatch):
 @pytest.mark.parametrize("blend", ["nearest", "linear"])
 def test_evaluation_stays_in_the_parameters_dtype(xp, blend, monkeypatch):
     """A float32 evaluation builds float32 plans and runs float32 products (no float64 work)."""
-    import loe_ref.network as network
-    import loe_ref.shards as shards
+    import loe_ref.fast.network as network
+    import loe_ref.fast.shards as shards
     cfg = Config(blend=blend, layers=3, hidden=8)
     dev = {k: xp.asarray(v.astype(np.float32)) for k, v in init_params(cfg, 0).items()}
     seen = []
     real_plan = shards.plan_for
-    layer = "expert_linear_forward" if blend == "nearest" else "blended_linear_forward"
+    layer = "sorted_linear_forward" if blend == "nearest" else "dynamic_linear_forward"
     real_layer = getattr(network, layer)
 
     def plan_for_spy(*args, **kwargs):
@@ -53,7 +55,7 @@ def test_evaluation_stays_in_the_parameters_dtype(xp, blend, monkeypatch):
 
     monkeypatch.setattr(shards, "plan_for", plan_for_spy)
     monkeypatch.setattr(network, layer, layer_spy)
-    for s, block in predict_grid(dev, cfg, (9, 11), chunk=40):
+    for s, block in chunked_predictions(dev, cfg, (9, 11), chunk=40):
         seen.append(block.dtype)
     seen.append(GridEvaluator(cfg, (5, 4), xp, np.float32).predict(dev).dtype)
     assert seen and set(seen) == {np.dtype(np.float32)}, seen

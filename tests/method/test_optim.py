@@ -47,22 +47,3 @@ def test_adam_uses_the_learning_rate_of_each_step(xp):
         v = 0.999 * v + 0.001 * ga * ga
         expected = expected - lr * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
         np.testing.assert_allclose(to_host(params["a"]), expected, rtol=1e-12)
-
-
-def test_flat_adam_equals_adam_per_parameter(xp):
-    """The flat layout (one operation per line of the formula) gives the same numbers, bit for bit."""
-    from loe_ref.optim import flat_views
-    rng = np.random.default_rng(3)
-    shapes = {"W1": (4, 2, 5), "b1": (5,), "W_out": (5, 1), "b_out": (1,)}
-    start = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
-    flat = xp.asarray(np.concatenate([v.ravel() for v in start.values()]))
-    views = flat_views(start, flat)
-    apart = {k: xp.asarray(v) for k, v in start.items()}
-    a, b = Adam(apart, lr=1e-2, betas=(0.9, 0.99)), Adam(views, lr=1e-2, betas=(0.9, 0.99), flat=flat)
-    for step in range(5):
-        grads = {k: xp.asarray(rng.standard_normal(s).astype(np.float32)) for k, s in shapes.items()}
-        a.step(apart, grads, lr=1e-2 / (step + 1))
-        b.step(views, grads, lr=1e-2 / (step + 1))
-    for k in shapes:
-        assert np.array_equal(to_host(apart[k]), to_host(views[k])), k
-        assert np.array_equal(to_host(a.state()[f"adam_v/{k}"]), to_host(b.state()[f"adam_v/{k}"])), k

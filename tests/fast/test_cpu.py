@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from loe_ref import cpu
+from loe_ref.fast import cpu
 
 
 def test_usable_cpus_without_affinity(monkeypatch):

@@ -1,9 +1,7 @@
 import numpy as np
 import pytest
 
-from loe_ref.blending import nearest_forward
-from loe_ref.figures import expert_maps
-from loe_ref.grids import arrangement, pixel_coords, pixel_coords_at
+from loe_ref.grids import arrangement, expert_maps, nearest_expert, pixel_coords, pixel_coords_at
 
 S, L = 512, 9
 
@@ -48,7 +46,7 @@ def test_gray_code_changes_one_layer_per_cell_boundary():
 def test_expert_index_mixed_radix_tile3():
     p = np.array([[0.1, 0.5, 0.9]])
     # alpha 3: cells 0, 1, 2 on the three axes -> j = 0 + 1*3 + 2*9
-    assert nearest_forward(p, 3.0, 0.0, 3)[0][0, 0] == 21
+    assert nearest_expert(p, 3.0, 0.0, 3)[0] == 21
 
 
 @pytest.mark.parametrize("args,match", [(("hexagon", 3, 2), "unknown grid 'hexagon'"),
