@@ -7,18 +7,21 @@ import signal
 import sys
 from dataclasses import asdict
 
-from loe_ref import checkpoint, recipes, rundir, session
 from loe_ref.activations import ACTIVATIONS
 from loe_ref.backend import DEVICES
 from loe_ref.blending import BLENDS
-from loe_ref.data import BUNDLED, prepare_image
 from loe_ref.grids import ARRANGEMENTS
 from loe_ref.network import INITS, Config
-from loe_ref.options import DTYPES, SCHEDULES, TrainOptions
-from loe_ref.render import render
-from loe_ref.resume import load_resumable, trained_image
-from loe_ref.sampler import SAMPLERS
-from loe_ref.train import Trainer
+from loe_ref.runs import checkpoint, folder, session
+from loe_ref.runs.files import TMP_PREFIX
+from loe_ref.runs.render import render
+from loe_ref.runs.resume import load_resumable, trained_image
+from loe_ref.runs.signals import InterruptSignals
+from loe_ref.training import recipes
+from loe_ref.training.data import BUNDLED, prepare_image
+from loe_ref.training.loop import Trainer
+from loe_ref.training.options import DTYPES, SCHEDULES, TrainOptions
+from loe_ref.training.sampler import SAMPLERS
 
 MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe")
 MODEL_DEFAULTS = {k: v for k, v in asdict(Config()).items() if k in MODEL_KEYS}
@@ -142,8 +145,8 @@ def resolve(args):
                 raise ValueError("give the budget as --iters or as --equivalents, not both")
             train["iters"] = recipes.iterations(args.equivalents, pixels, train["batch"])
     else:
-        train.update(recipes.options(args.recipe, pixels, model["init"], equivalents=args.equivalents,
-                                     **given_train))
+        train.update(recipes.recipe_options(args.recipe, pixels, model["init"], equivalents=args.equivalents,
+                                            **given_train))
     opts = TrainOptions(**train)
     cfg = Config(in_dims=2, out_channels=1 if image.ndim == 2 else image.shape[2], **model)
     if out is None:
@@ -181,7 +184,7 @@ def main(argv=None):
                 print(f"{args.resume} is already at iteration {done} (--iters {opts.iters}) and its outputs "
                       f"are complete; nothing to do: {more}.")
                 return 0
-        outcome = session.run(trainer, out, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
+        outcome = session.train_in_folder(trainer, out, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     except session.ERRORS as exc:
         print("error: " + flags(exc), file=sys.stderr)
         return 2
@@ -189,7 +192,7 @@ def main(argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:                  # before the run began
-        ckpt = out and os.path.join(out, session.CHECKPOINT)
+        ckpt = out and os.path.join(out, folder.CHECKPOINT)
         kept = f"the last checkpoint written, {ckpt}, is kept" if ckpt and os.path.exists(ckpt) else \
             "no checkpoint was written"
         print(f"error: interrupted; {kept}", file=sys.stderr)
@@ -197,7 +200,7 @@ def main(argv=None):
     summary = outcome.summary
     if not outcome.completed:
         print(f"stopped at iteration {summary['iterations']} of {opts.iters}; resume with "
-              f"python run.py --resume {os.path.join(out, session.CHECKPOINT)}")
+              f"python run.py --resume {os.path.join(out, folder.CHECKPOINT)}")
     print(f"peak PSNR {summary['peak_psnr']:.2f} dB at iteration {summary['peak_iteration']} "
           f"(final {summary['final_psnr']:.2f} dB; {summary['seconds']:.1f} s of training, "
           f"{summary['evaluation_seconds']:.1f} s of it in evaluations)")
@@ -207,8 +210,8 @@ def main(argv=None):
 
 def outputs_complete(out):
     """True when folder ``out`` holds a summary and no temporary file of an interrupted write."""
-    return (os.path.exists(os.path.join(out, "summary.json"))
-            and not any(f.startswith(".tmp-") for f in os.listdir(out)))
+    return (os.path.exists(os.path.join(out, folder.SUMMARY))
+            and not any(f.startswith(TMP_PREFIX) for f in os.listdir(out)))
 
 
 def render_only(args):
@@ -216,7 +219,7 @@ def render_only(args):
         raise ValueError("--render needs --size H W and --out PATH.png")
     if os.path.splitext(args.out)[1].lower() != ".png":
         raise ValueError(f"--out {args.out!r} must name a .png file for --render")
-    with rundir.InterruptSignals() as signals:
+    with InterruptSignals() as signals:
         try:
             render(args.render, args.size, args.out, args.device or TRAIN_DEFAULTS["device"],
                    args.chunk or TRAIN_DEFAULTS["chunk"])

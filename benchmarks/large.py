@@ -17,15 +17,15 @@ import sys
 import tempfile
 import time
 
-
 from rss import rss_peak
 
 
 def run_one(size, batch, chunk, steps):
     from loe_ref.network import Config
-    from loe_ref.options import TrainOptions
-    from loe_ref.render import render
-    from loe_ref.train import Trainer
+    from loe_ref.runs import session
+    from loe_ref.runs.render import render
+    from loe_ref.training.loop import Trainer
+    from loe_ref.training.options import TrainOptions
 
     cfg = Config()
     opts = TrainOptions(image="camera", size=[size, size], iters=steps, batch=batch, chunk=chunk)
@@ -38,7 +38,7 @@ def run_one(size, batch, chunk, steps):
         t1 = time.perf_counter()
         value = trainer.psnr()
         t_eval = time.perf_counter() - t1
-        trainer.save_checkpoint(os.path.join(out, "checkpoint.npz"))
+        session.save_checkpoint(trainer, os.path.join(out, "checkpoint.npz"))
         t2 = time.perf_counter()
         render(os.path.join(out, "checkpoint.npz"), (size, size), os.path.join(out, "render.png"), chunk=chunk)
         t_render = time.perf_counter() - t2
@@ -70,7 +70,7 @@ def main():
         records.append(json.loads(out.strip().splitlines()[-1]))
         print(json.dumps(records[-1]), flush=True)
     if args.json:
-        from loe_ref.files import write_json
+        from loe_ref.runs.files import write_json
         write_json(args.json, records)
 
 

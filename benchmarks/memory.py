@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 
-
 # (label, Config keywords, TrainOptions keywords)
 CASES = [
     ("nearest sine, full batch, 512^2", dict(act="sine"), dict(batch=0)),
@@ -30,12 +29,13 @@ CASES = [
 def run_one(index):
     import numpy as np
     os.environ["LOE_REF_CPUS"] = "1"                  # one process: its peak is the run's
-    from loe_ref.fast import memory
     from rss import rss_peak, status_bytes
-    from loe_ref.data import prepare_image
+
+    from loe_ref.fast import memory
     from loe_ref.network import Config
-    from loe_ref.options import TrainOptions
-    from loe_ref.train import Trainer
+    from loe_ref.training.data import prepare_image
+    from loe_ref.training.loop import Trainer
+    from loe_ref.training.options import TrainOptions
     label, model, train = CASES[index]
     cfg = Config(**model)
     opts = TrainOptions(image="camera", iters=2, **train)
@@ -74,7 +74,7 @@ def main():
         print(f"{rec['case']:48s} measured {rec['measured_gib']:6.3f} GiB  estimate {rec['estimate_gib']:6.3f} GiB  "
               f"ratio {rec['estimate_over_measured']:.2f}", flush=True)
     if args.json:
-        from loe_ref.files import write_json
+        from loe_ref.runs.files import write_json
         write_json(args.json, records)
 
 

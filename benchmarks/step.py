@@ -25,7 +25,6 @@ import time
 import numpy as np
 
 
-
 class Floor:
     """The step's GEMMs and sin/cos on preallocated arrays, rows split among ``threads``."""
 
@@ -71,8 +70,8 @@ def run_one(batch, threads, rounds, steps, blend, act, device="cpu"):
     """Median ms of the step and of the floor, alternating ``rounds`` rounds of ``steps`` each."""
     from loe_ref.fast.cpu import blas_info, cpu_name
     from loe_ref.network import Config
-    from loe_ref.options import TrainOptions
-    from loe_ref.train import Trainer
+    from loe_ref.training.loop import Trainer
+    from loe_ref.training.options import TrainOptions
     os.environ["LOE_REF_CPUS"] = str(threads)
     cfg = Config(blend=blend, act=act)
     opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6, device=device)
@@ -109,13 +108,13 @@ def parts(batch, repeats=200):
     """ms of the parts of a batch step in one process: drawing the batch, one shard's plan,
     forward and backward pass, the whole batch's gradients, and Adam."""
     os.environ["LOE_REF_CPUS"] = "1"
-    from loe_ref.grids import pixel_coords_at
     from loe_ref.fast.network import backward, forward
     from loe_ref.fast.routing import plan_for
-    from loe_ref.network import Config
-    from loe_ref.options import TrainOptions
     from loe_ref.fast.shards import SHARD_ROWS, sse_and_grads
-    from loe_ref.train import Trainer
+    from loe_ref.grids import pixel_coords_at
+    from loe_ref.network import Config
+    from loe_ref.training.loop import Trainer
+    from loe_ref.training.options import TrainOptions
     t = Trainer(Config(), TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6))
     for it in range(20):
         t.step(it)
@@ -187,7 +186,7 @@ def main():
             print(f"{'threads':>7s} {'step ms':>9s} {'floor ms':>9s} {'ratio':>6s}")
         print(f"{n:7d} {r['step_ms']:9.2f} {r['floor_ms']:9.2f} {r['ratio']:6.2f}", flush=True)
     if args.json:
-        from loe_ref.files import write_json
+        from loe_ref.runs.files import write_json
         write_json(args.json, records)
 
 

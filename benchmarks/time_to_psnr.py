@@ -16,15 +16,13 @@ ratios of the seconds follow.
 import argparse
 import json
 import os
-import sys
 import time
 
-
-from loe_ref import recipes
 from loe_ref.fast.cpu import blas_info, cpu_name, usable_cpus
 from loe_ref.network import Config
-from loe_ref.options import TrainOptions
-from loe_ref.train import Trainer
+from loe_ref.training import recipes
+from loe_ref.training.loop import Trainer
+from loe_ref.training.options import TrainOptions
 
 LEVELS = (30.0, 35.0, 39.05)
 
@@ -41,7 +39,7 @@ def crossings(curve):
 
 def run_loe(equivalents, eval_every):
     cfg = Config()
-    opts = TrainOptions(**recipes.options("short", 512 * 512, equivalents=equivalents, eval_every=eval_every,
+    opts = TrainOptions(**recipes.recipe_options("short", 512 * 512, equivalents=equivalents, eval_every=eval_every,
                                           checkpoint_every=10 ** 9))
     trainer = Trainer(cfg, opts)
     curve, seconds = [], 0.0
@@ -73,12 +71,12 @@ def run_twin(equivalents, eval_every):
         return None
     import numpy as np
     BatchTwin = _sibling("torch_twin").BatchTwin
-    from loe_ref.data import image_target, load_image
     from loe_ref.grids import pixel_coords
     from loe_ref.network import init_params
-    from loe_ref.sampler import PixelSampler
+    from loe_ref.training.data import image_target, load_image
+    from loe_ref.training.sampler import PixelSampler
     cfg = Config()
-    opts = TrainOptions(**recipes.options("short", 512 * 512, equivalents=equivalents, eval_every=eval_every,
+    opts = TrainOptions(**recipes.recipe_options("short", 512 * 512, equivalents=equivalents, eval_every=eval_every,
                                           checkpoint_every=10 ** 9))
     torch.set_num_threads(usable_cpus())
     img = load_image(opts.image)
@@ -129,7 +127,7 @@ def main():
             ratio = first[level][1] / s if level in first and level in first_t else float("nan")
             print(f"{level:6.2f} {it!s:>10s} {s:8.1f} {ratio:15.2f}")
     if args.json:
-        from loe_ref.files import write_json
+        from loe_ref.runs.files import write_json
         write_json(args.json, json.loads(json.dumps(record, default=str)))
 
 

@@ -16,17 +16,15 @@
 """
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
 
-
 from loe_ref.blending import blend_forward, coefficients
-from loe_ref.grids import pixel_coords
-from loe_ref.losses import mse_backward, mse_forward
 from loe_ref.fast.network import backward, forward
 from loe_ref.fast.routing import plan_for
+from loe_ref.grids import pixel_coords
+from loe_ref.losses import mse_backward, mse_forward
 from loe_ref.network import Config, init_params
 
 
@@ -145,8 +143,8 @@ def torch_floor_mod(torch, q, tile):
 def time_batch_steps(torch, cfg, batch, rounds, steps):
     """Median ms per batch step of loe_ref's Trainer and of BatchTwin, alternating rounds."""
     from loe_ref.fast.cpu import usable_cpus
-    from loe_ref.options import TrainOptions
-    from loe_ref.train import Trainer
+    from loe_ref.training.loop import Trainer
+    from loe_ref.training.options import TrainOptions
     opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6)
     trainer = Trainer(cfg, opts)                   # forks its workers before torch starts threads
     torch.set_num_threads(usable_cpus())
@@ -194,8 +192,8 @@ def compare_float64(torch, cfg, size):
 def time_steps(torch, cfg, steps):
     """Median seconds of a full-image step of loe_ref (``Trainer.step``: shards, worker
     processes) and of the twin, interleaved one by one."""
-    from loe_ref.options import TrainOptions
-    from loe_ref.train import Trainer
+    from loe_ref.training.loop import Trainer
+    from loe_ref.training.options import TrainOptions
     trainer = Trainer(cfg, TrainOptions(batch=0, lr=1e-4, iters=10 ** 6))
     p = pixel_coords(trainer.shape)
     twin = Twin(torch, cfg, init_params(cfg, 0), p).to(torch.float32)

@@ -16,10 +16,21 @@ import numpy as np
 
 from . import validate
 from .activations import ACTIVATIONS, activation_backward, activation_forward
-from .blending import BLENDS, blend_backward, blend_forward, coefficients, coefficients_backward
+from .blending import (
+    BLENDS,
+    blend_backward,
+    blend_forward,
+    coefficients,
+    coefficients_backward,
+)
 from .encoding import encode_backward, encode_forward, encoded_dims
 from .grids import ARRANGEMENTS, arrangement
-from .layers import dynamic_linear_backward, dynamic_linear_forward, output_backward, output_forward
+from .layers import (
+    dynamic_linear_backward,
+    dynamic_linear_forward,
+    output_backward,
+    output_forward,
+)
 
 INITS = ("default", "kaiming", "siren")
 

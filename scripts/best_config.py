@@ -12,13 +12,12 @@ import argparse
 import os
 import sys
 
-
-from loe_ref import recipes, session
-from loe_ref.figures import plot_curves
-from loe_ref.files import write_json, write_text
-from loe_ref.network import param_count
-from loe_ref.network import Config
-from loe_ref.options import TrainOptions
+from loe_ref.network import Config, param_count
+from loe_ref.runs import studies
+from loe_ref.runs.figures import plot_curves
+from loe_ref.runs.files import write_json, write_text
+from loe_ref.training import recipes
+from loe_ref.training.options import TrainOptions
 
 PIXELS = 512 * 512
 TABLE = recipes.RECIPES["table"]
@@ -55,16 +54,16 @@ def main():
                                    "also lists every other candidate already finished; '' trains none")
     ap.add_argument("--out", default="results/best_config_512")
     args = ap.parse_args()
-    chosen = range(len(CANDIDATES)) if args.rows is None else recipes.select(args.rows, len(CANDIDATES))
+    chosen = range(len(CANDIDATES)) if args.rows is None else studies.select(args.rows, len(CANDIDATES))
     tag = f"E{args.equivalents}_b{args.batch}"
     records, curves = [], {}
     for i, (name, model, lr) in enumerate(CANDIDATES):     # the table covers every candidate finished in --out
-        folder = os.path.join(args.out, tag, recipes.folder_name(name))
+        folder = os.path.join(args.out, tag, studies.folder_name(name))
         cfg, opts = Config(**model), options(args, lr)
         params = param_count(cfg)
         if params > PAPER_PARAMS:
             raise ValueError(f"candidate {name!r} has {params} parameters, over the paper's {PAPER_PARAMS}")
-        summary = session.run_row(folder, cfg, opts, name) if i in chosen else session.finished(folder, cfg, opts)
+        summary = studies.train_row(folder, cfg, opts, name) if i in chosen else studies.finished(folder, cfg, opts)
         if summary is None:
             continue
         records.append({"candidate": name, **model, "lr": opts.learning_rate(cfg), "parameters": params,
@@ -85,4 +84,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(session.script_main(main))
+    sys.exit(studies.script_main(main))

@@ -19,11 +19,11 @@ import argparse
 import os
 import sys
 
-
-from loe_ref import recipes, session
-from loe_ref.files import write_json, write_text
 from loe_ref.network import Config
-from loe_ref.options import TrainOptions
+from loe_ref.runs import studies
+from loe_ref.runs.files import write_json, write_text
+from loe_ref.training import recipes
+from loe_ref.training.options import TrainOptions
 
 PIXELS = 512 * 512
 LEVELS = (30.0, 35.0, 39.05)
@@ -38,7 +38,7 @@ STUDIES = {"cosine": (dict(lr=8e-3, schedule="cosine", beta2=0.99), "results/bud
 
 def run_options(budget, seed, study="cosine"):
     """Study ``study``'s recipe over ``budget`` equivalents: its own schedule, dense evaluations."""
-    o = recipes.options("short", PIXELS, equivalents=budget, seed=seed, **STUDIES[study][0])
+    o = recipes.recipe_options("short", PIXELS, equivalents=budget, seed=seed, **STUDIES[study][0])
     o["eval_every"] = recipes.every(1 if budget <= DENSE_UP_TO else 2.5, PIXELS, o["batch"])
     o["checkpoint_every"] = o["eval_every"] * EVALS_PER_CHECKPOINT
     return TrainOptions(image="camera", **o)
@@ -50,7 +50,7 @@ def first_at(history, level):
 
 
 def folder(out, budget, seed, row):
-    return os.path.join(out, f"E{budget:g}_seed{seed}", recipes.folder_name(recipes.TABLE_ROWS[row][0]))
+    return os.path.join(out, f"E{budget:g}_seed{seed}", studies.folder_name(studies.TABLE_ROWS[row][0]))
 
 
 def report(out, budgets, seeds, rows, study="cosine"):
@@ -59,9 +59,9 @@ def report(out, budgets, seeds, rows, study="cosine"):
     for budget in budgets:
         for seed in seeds:
             for row in rows:
-                name, _, kwargs = recipes.TABLE_ROWS[row]
+                name, _, kwargs = studies.TABLE_ROWS[row]
                 opts = run_options(budget, seed, study)
-                summary = session.read_summary(folder(out, budget, seed, row))
+                summary = studies.read_summary(folder(out, budget, seed, row))
                 if not summary or summary["iterations"] != opts.iters:
                     continue
                 records.append({"row": name, "grid": kwargs["grid"], "act": kwargs["act"],
@@ -85,7 +85,7 @@ def report(out, budgets, seeds, rows, study="cosine"):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rows", default="1,2,3,4", help="rows of the table (recipes.TABLE_ROWS; default the paper's four)")
+    ap.add_argument("--rows", default="1,2,3,4", help="rows of the table (studies.TABLE_ROWS; default the paper's four)")
     ap.add_argument("--seeds", default="0,1", help="comma-separated seeds (default 0,1)")
     ap.add_argument("--equivalents", default="50,150,600",
                     help="comma-separated budgets in full-image equivalents (default 50,150,600)")
@@ -96,7 +96,7 @@ def main():
     ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
     args = ap.parse_args()
     out = args.out or STUDIES[args.study][1]
-    rows = recipes.select(args.rows, 4)
+    rows = studies.select(args.rows, 4)
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
         budgets = [float(b) for b in args.equivalents.split(",")]
@@ -107,11 +107,11 @@ def main():
         for budget in budgets:
             for seed in seeds:
                 for row in rows:
-                    name, _, kwargs = recipes.TABLE_ROWS[row]
-                    session.run_row(folder(out, budget, seed, row), Config(**kwargs), run_options(budget, seed, args.study),
+                    name, _, kwargs = studies.TABLE_ROWS[row]
+                    studies.train_row(folder(out, budget, seed, row), Config(**kwargs), run_options(budget, seed, args.study),
                                     f"{name}, {budget:g} equivalents, seed {seed}")
     report(out, budgets, seeds, rows, args.study)
 
 
 if __name__ == "__main__":
-    sys.exit(session.script_main(main))
+    sys.exit(studies.script_main(main))

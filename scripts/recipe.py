@@ -19,13 +19,13 @@ import os
 import re
 import sys
 
-
-from loe_ref import recipes, session
 from loe_ref.fast.cpu import cpu_name
-from loe_ref.figures import plot_curves
-from loe_ref.files import write_json, write_text
 from loe_ref.network import Config
-from loe_ref.options import TrainOptions
+from loe_ref.runs import studies
+from loe_ref.runs.figures import plot_curves
+from loe_ref.runs.files import write_json, write_text
+from loe_ref.training import recipes
+from loe_ref.training.options import TrainOptions
 
 PIXELS = 512 * 512
 BASE = dict(batch=65536, lr=1e-2, schedule="cosine", beta2=0.999, sampler="epoch")
@@ -78,7 +78,7 @@ def run(act, recipe, equivalents, out):
     """The record of a recipe's run, trained (or resumed, or reused) in its folder."""
     cfg = Config(grid="fine_to_coarse", act=act)
     folder = os.path.join(out, f"E{equivalents}", act, name_of(recipe))
-    summary = session.run_row(folder, cfg, options(recipe, equivalents), f"{act} {name_of(recipe)} E{equivalents}")
+    summary = studies.train_row(folder, cfg, options(recipe, equivalents), f"{act} {name_of(recipe)} E{equivalents}")
     return record_of(act, recipe, equivalents, summary)[0]
 
 
@@ -137,8 +137,9 @@ def calibrate(acts, out, seconds=15.0):
     the study's own seconds were measured beside other work.
     """
     import time
+
     from loe_ref.fast.cpu import usable_cpus
-    from loe_ref.train import Trainer
+    from loe_ref.training.loop import Trainer
     records = []
     for act in acts:
         for batch in [0] + sorted({b for b in BATCHES + [65536, 2048] if b}, reverse=True):
@@ -164,7 +165,7 @@ def report(out):
     records, curves = [], {}
     for root, _, files in sorted(os.walk(out)):
         recipe = recipe_of(os.path.basename(root))
-        summary = session.read_summary(root) if recipe and "summary.json" in files else None
+        summary = studies.read_summary(root) if recipe and "summary.json" in files else None
         if summary is None:
             continue
         act = os.path.basename(os.path.dirname(root))
@@ -192,4 +193,4 @@ def report(out):
 
 
 if __name__ == "__main__":
-    sys.exit(session.script_main(main))
+    sys.exit(studies.script_main(main))

@@ -18,13 +18,13 @@ import argparse
 import os
 import sys
 
-
-from loe_ref import recipes, session
-from loe_ref.figures import plot_curves
-from loe_ref.files import write_json, write_text
 from loe_ref.network import Config
-from loe_ref.options import SCHEDULES, TrainOptions
-from loe_ref.sampler import SAMPLERS
+from loe_ref.runs import studies
+from loe_ref.runs.figures import plot_curves
+from loe_ref.runs.files import write_json, write_text
+from loe_ref.training import recipes
+from loe_ref.training.options import SCHEDULES, TrainOptions
+from loe_ref.training.sampler import SAMPLERS
 
 TABLE = recipes.RECIPES["table"]
 #: Equivalents between evaluations, and evaluations between checkpoints.
@@ -36,7 +36,7 @@ def row_options(args, init="default"):
     pixels = args.size * args.size
     given = dict(batch=args.batch, sampler=args.sampler, schedule=args.schedule, beta2=args.beta2,
                  lr=args.siren_lr if init == "siren" else args.lr, iters=args.iters)
-    o = recipes.options("table", pixels, init, equivalents=None if args.iters else args.equivalents, **given)
+    o = recipes.recipe_options("table", pixels, init, equivalents=None if args.iters else args.equivalents, **given)
     o["eval_every"] = args.eval_every or (10 if args.iters else recipes.every(EVAL_EQUIVALENTS, pixels, o["batch"]))
     o["checkpoint_every"] = o["iters"] if args.iters else min(o["iters"], EVALS_PER_CHECKPOINT * o["eval_every"])
     return TrainOptions(image="camera", size=[args.size, args.size] if args.size != 512 else [],
@@ -98,19 +98,19 @@ def main():
     ap.add_argument("--out", default="results/table1_512", help="output folder (default %(default)s)")
     ap.set_defaults(**{k: TABLE[k] for k in ("equivalents", "batch", "sampler", "lr", "siren_lr", "schedule", "beta2")})
     args = ap.parse_args()
-    rows = recipes.TABLE_ROWS
-    chosen = list(range(len(rows))) if args.rows is None else recipes.select(args.rows, len(rows))
+    rows = studies.TABLE_ROWS
+    chosen = list(range(len(rows))) if args.rows is None else studies.select(args.rows, len(rows))
     done = {}
     for i in chosen:                                    # in the order given
         name, _, kwargs = rows[i]
         cfg = Config(**kwargs)
-        done[i] = session.run_row(os.path.join(args.out, recipes.folder_name(name)), cfg,
+        done[i] = studies.train_row(os.path.join(args.out, studies.folder_name(name)), cfg,
                                   row_options(args, cfg.init), name)
     records, curves = [], {}
     for i, (name, paper, kwargs) in enumerate(rows):   # the table lists every row finished in --out
         cfg = Config(**kwargs)
         opts = row_options(args, cfg.init)
-        summary = done.get(i) or session.finished(os.path.join(args.out, recipes.folder_name(name)), cfg, opts)
+        summary = done.get(i) or studies.finished(os.path.join(args.out, studies.folder_name(name)), cfg, opts)
         if summary is None:
             continue
         records.append(record(name, paper, cfg, opts, summary, args.size))
@@ -123,4 +123,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(session.script_main(main))
+    sys.exit(studies.script_main(main))

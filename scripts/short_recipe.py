@@ -16,11 +16,11 @@ import argparse
 import os
 import sys
 
-
-from loe_ref import recipes, session
-from loe_ref.files import write_json, write_text
 from loe_ref.network import Config
-from loe_ref.options import TrainOptions
+from loe_ref.runs import studies
+from loe_ref.runs.files import write_json, write_text
+from loe_ref.training import recipes
+from loe_ref.training.options import TrainOptions
 
 PIXELS, BATCH = 512 * 512, 4096
 #: schedule, beta2, lr, seed, budget in equivalents. The first is the earlier short recipe.
@@ -48,7 +48,7 @@ def report(out):
     """short_recipe.json and short_recipe.md from the variants finished in ``out``."""
     records = []
     for number, variant in enumerate(VARIANTS, 1):
-        summary = session.read_summary(folder(out, variant))
+        summary = studies.read_summary(folder(out, variant))
         if not summary or summary["iterations"] != run_options(*variant).iters:
             continue
         schedule, beta2, lr, seed, budget = variant
@@ -74,11 +74,11 @@ def main():
     ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
     args = ap.parse_args()
     if not args.report:
-        for i in recipes.select(args.variants, len(VARIANTS), option="variants"):
-            session.run_row(folder(args.out, VARIANTS[i]), Config(), run_options(*VARIANTS[i]),
+        for i in studies.select(args.variants, len(VARIANTS), option="variants"):
+            studies.train_row(folder(args.out, VARIANTS[i]), Config(), run_options(*VARIANTS[i]),
                             f"variant {i + 1}: {VARIANTS[i]}")
     report(args.out)
 
 
 if __name__ == "__main__":
-    sys.exit(session.script_main(main))
+    sys.exit(studies.script_main(main))

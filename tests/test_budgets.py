@@ -1,6 +1,7 @@
 """scripts/budgets.py and benchmarks/time_to_psnr.py: the budget study's records and crossings."""
 import json
 
+from loe_ref.runs import studies
 from tests.helpers import load_script as _script
 
 
@@ -45,10 +46,10 @@ def test_report_tabulates_only_runs_of_the_asked_length(tmp_path, capsys):
 
 def test_the_report_trains_nothing_and_lists_what_finished(tmp_path, capsys, monkeypatch):
     import sys
-    from loe_ref import session
+
     budgets = _script("budgets")
     monkeypatch.setattr(sys, "argv", ["budgets.py", "--report", "--out", str(tmp_path), "--equivalents", "50"])
-    assert session.script_main(budgets.main) == 0
+    assert studies.script_main(budgets.main) == 0
     assert json.loads((tmp_path / "budgets.json").read_text()) == [] and sorted(p.name for p in tmp_path.iterdir()) == \
         ["budgets.json", "budgets.md"]
 

@@ -2,8 +2,8 @@
 mismatched files is tested through the command line, tests/test_runs.py)."""
 import numpy as np
 
-from loe_ref import checkpoint
 from loe_ref.network import Config, init_params
+from loe_ref.runs import checkpoint
 
 
 def test_checkpoint_roundtrip(tmp_path):

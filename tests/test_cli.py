@@ -11,10 +11,10 @@ import pytest
 from skimage import io
 
 import run
-from loe_ref import checkpoint
 from loe_ref.backend import gpu_available
-
-from tests.helpers import ROOT, SMALL, default_signals, run_cli as _run
+from loe_ref.runs import checkpoint
+from tests.helpers import ROOT, SMALL, default_signals
+from tests.helpers import run_cli as _run
 
 
 def test_end_to_end_outputs_exist_and_parse(tmp_path, capsys):

@@ -1,7 +1,8 @@
 import pytest
 
-from loe_ref import recipes
-from tests.helpers import SMALL, run_cli as _run
+from loe_ref.training import recipes
+from tests.helpers import SMALL
+from tests.helpers import run_cli as _run
 
 
 def test_iterations_of_a_budget():
@@ -14,25 +15,25 @@ def test_iterations_of_a_budget():
 
 
 def test_short_recipe_on_camera():
-    o = recipes.options("short", 512 * 512)
+    o = recipes.recipe_options("short", 512 * 512)
     assert o == dict(batch=4096, sampler="epoch", schedule="linear", beta2=0.8, lr=8e-3, iters=5120,
                      eval_every=512, checkpoint_every=1280)
-    assert recipes.options("short", 512 * 512, "siren")["lr"] == 1e-4
+    assert recipes.recipe_options("short", 512 * 512, "siren")["lr"] == 1e-4
 
 
 def test_given_options_replace_the_recipes():
-    o = recipes.options("short", 512 * 512, batch=8192, equivalents=50, lr=1e-3)
+    o = recipes.recipe_options("short", 512 * 512, batch=8192, equivalents=50, lr=1e-3)
     assert (o["batch"], o["iters"], o["lr"]) == (8192, 1600, 1e-3)
-    assert recipes.options("table", 512 * 512, iters=7)["iters"] == 7
-    assert recipes.options("short", 100)["batch"] == 0             # a small image: whole-image steps
+    assert recipes.recipe_options("table", 512 * 512, iters=7)["iters"] == 7
+    assert recipes.recipe_options("short", 100)["batch"] == 0             # a small image: whole-image steps
     with pytest.raises(ValueError, match="not both"):
-        recipes.options("short", 100, iters=3, equivalents=2)
+        recipes.recipe_options("short", 100, iters=3, equivalents=2)
     with pytest.raises(ValueError, match="unknown recipe 'long'"):
-        recipes.options("long", 100)
+        recipes.recipe_options("long", 100)
 
 
 def test_full_batch_recipe_is_the_old_default():
-    assert recipes.options("full-batch", 512 * 512) == dict(batch=0, sampler="epoch", schedule="constant",
+    assert recipes.recipe_options("full-batch", 512 * 512) == dict(batch=0, sampler="epoch", schedule="constant",
                                                             beta2=0.999, lr=1e-2, iters=100, eval_every=10,
                                                             checkpoint_every=100)
 

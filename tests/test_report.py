@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from skimage import io
 
-from loe_ref import figures, report
 from loe_ref.network import Config
-from loe_ref.options import TrainOptions
-from loe_ref.train import Trainer
+from loe_ref.runs import figures, report
+from loe_ref.training.loop import Trainer
+from loe_ref.training.options import TrainOptions
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from loe_ref import session
+from loe_ref.runs import studies
 from tests.helpers import ROOT, load_script
 
 
@@ -17,7 +17,7 @@ def _table(capsys, monkeypatch, out, *argv):
     monkeypatch.setattr(sys, "argv", ["reproduce.py", *argv] if "--out" in argv else
                         ["reproduce.py", "--size", "16", "--iters", "6", "--eval-every", "3", "--batch", "64",
                          "--out", str(out), *argv])
-    code = session.script_main(module.main)
+    code = studies.script_main(module.main)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -70,7 +70,7 @@ def test_the_default_command_is_the_protocol_of_the_committed_512_table(tmp_path
 
 
 def test_table_refuses_a_row_another_process_is_training(tmp_path, capsys, monkeypatch):
-    from loe_ref.rundir import FolderLock, fcntl
+    from loe_ref.runs.folder import FolderLock, fcntl
     if fcntl is None:
         pytest.skip("folder locks need POSIX fcntl")
     with FolderLock(str(tmp_path / "fine_to_coarse_sine")):

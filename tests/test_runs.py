@@ -11,16 +11,17 @@ import numpy as np
 import pytest
 
 import run
-from loe_ref import checkpoint, rundir
 from loe_ref.network import Config
-from loe_ref.progress import Progress
-from tests.helpers import ROOT, SMALL, default_signals, run_cli as _run
+from loe_ref.runs import checkpoint, folder, session, signals
+from loe_ref.runs.progress import Progress
+from tests.helpers import ROOT, SMALL, default_signals
+from tests.helpers import run_cli as _run
 
 
-def _snapshot(folder):
-    """Every file of the run in ``folder`` with its time and bytes (not the lock, which names the last user)."""
-    return {f: (os.path.getmtime(os.path.join(folder, f)), open(os.path.join(folder, f), "rb").read())
-            for f in sorted(os.listdir(folder)) if f != rundir.LOCK_FILE}
+def _snapshot(out):
+    """Every file of the run in ``out`` with its time and bytes (not the lock, which names the last user)."""
+    return {f: (os.path.getmtime(os.path.join(out, f)), open(os.path.join(out, f), "rb").read())
+            for f in sorted(os.listdir(out)) if f != folder.LOCK_FILE}
 
 
 def _train(capsys, out, *extra):
@@ -54,10 +55,10 @@ def test_overwrite_replaces_the_old_run_first(tmp_path, capsys):
 def test_prepare_removes_the_old_run_before_anything_is_written(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
-    for f in rundir.RUN_FILES:
+    for f in folder.RUN_FILES:
         (out / f).write_text("old")
     (out / ".tmp-abc.npz").write_text("partial")
-    rundir.prepare(str(out), overwrite=True)
+    folder.prepare(str(out), overwrite=True)
     assert os.listdir(out) == []
 
 
@@ -211,6 +212,7 @@ def test_resume_with_nothing_left_to_do_touches_nothing(tmp_path, capsys):
 def test_a_full_disk_leaves_the_last_checkpoint_and_no_temporary(tmp_path, monkeypatch):
     """A write that fails half-way (ENOSPC) keeps the previous file whole and removes its temporary."""
     import errno
+
     from loe_ref.network import init_params
     cfg = Config(layers=2, hidden=4)
     path = tmp_path / "checkpoint.npz"
@@ -237,14 +239,14 @@ def test_a_scheduled_run_resumes_only_to_its_own_length(tmp_path, capsys, schedu
     assert code == 0 and f"nothing to do: its {schedule} schedule ends there" in stdout
 
 
-@pytest.mark.skipif(rundir.fcntl is None, reason="folder locks need POSIX fcntl")
+@pytest.mark.skipif(folder.fcntl is None, reason="folder locks need POSIX fcntl")
 def test_a_folder_in_use_by_another_process_is_refused_until_it_ends(tmp_path, capsys):
     """Two processes never train in one folder; a killed holder leaves no stale lock."""
     out = tmp_path / "run"
     assert _train(capsys, out)[0] == 0
     before = _snapshot(out)
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from loe_ref.rundir import FolderLock\n"
+        "import sys, time; from loe_ref.runs.folder import FolderLock\n"
         f"with FolderLock({str(out)!r}):\n    print('held', flush=True); time.sleep(60)")],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -260,13 +262,13 @@ def test_a_folder_in_use_by_another_process_is_refused_until_it_ends(tmp_path, c
     assert code == 0, err
 
 
-@pytest.mark.skipif(rundir.fcntl is None, reason="folder locks need POSIX fcntl")
+@pytest.mark.skipif(folder.fcntl is None, reason="folder locks need POSIX fcntl")
 def test_the_lock_is_per_holder_and_released_on_exit(tmp_path):
-    with rundir.FolderLock(str(tmp_path / "new")):
-        assert (tmp_path / "new" / rundir.LOCK_FILE).read_text().strip() == str(os.getpid())
-        with pytest.raises(rundir.RunDirError, match=f"in use by another process \\(pid {os.getpid()}\\)"):
-            rundir.FolderLock(str(tmp_path / "new")).__enter__()
-    with rundir.FolderLock(str(tmp_path / "new")):
+    with folder.FolderLock(str(tmp_path / "new")):
+        assert (tmp_path / "new" / folder.LOCK_FILE).read_text().strip() == str(os.getpid())
+        with pytest.raises(folder.RunDirError, match=f"in use by another process \\(pid {os.getpid()}\\)"):
+            folder.FolderLock(str(tmp_path / "new")).__enter__()
+    with folder.FolderLock(str(tmp_path / "new")):
         pass
 
 
@@ -284,12 +286,12 @@ def test_huge_omega0_is_named_as_the_cause(tmp_path, capsys):
 
 
 def test_checkpoint_refuses_non_finite_adam_state(tmp_path):
-    from loe_ref.options import TrainOptions
-    from loe_ref.train import Trainer, TrainingError
+    from loe_ref.training.loop import Trainer, TrainingError
+    from loe_ref.training.options import TrainOptions
     trainer = Trainer(Config(layers=2, hidden=4), TrainOptions(image="coins", size=[8, 8], iters=2))
     trainer.opt.v["W1"][0, 0, 0] = np.inf
     with pytest.raises(TrainingError, match="adam_v/W1"):
-        trainer.save_checkpoint(str(tmp_path / "checkpoint.npz"))
+        session.save_checkpoint(trainer, str(tmp_path / "checkpoint.npz"))
     assert not (tmp_path / "checkpoint.npz").exists()
 
 
@@ -297,7 +299,7 @@ def test_an_inherited_ignored_signal_stays_ignored():
     import signal as sig
     previous = sig.signal(sig.SIGHUP, sig.SIG_IGN)
     try:
-        with rundir.StopSignals() as stop:
+        with signals.StopSignals() as stop:
             assert sig.getsignal(sig.SIGHUP) is sig.SIG_IGN
             assert sig.getsignal(sig.SIGTERM) == stop._handle
         assert sig.getsignal(sig.SIGHUP) is sig.SIG_IGN
@@ -367,7 +369,8 @@ def test_a_huge_member_header_is_refused_unread(tmp_path, capsys):
     """A member's header that does not match the configuration is refused before any array
     is read; so is a configuration whose arrays would not fit, all headers consistent."""
     import zipfile
-    from loe_ref.checkpoint import expected_members
+
+    from loe_ref.runs.checkpoint import expected_members
     out = tmp_path / "run"
     assert _train(capsys, out)[0] == 0
     bad = tmp_path / "huge.npz"
@@ -406,8 +409,9 @@ def test_a_load_or_render_that_cannot_fit_is_refused_before_it_starts(tmp_path, 
 
 def test_an_image_header_is_read_before_its_pixels(tmp_path, capsys, monkeypatch):
     from PIL import Image
-    from loe_ref import data
+
     from loe_ref.fast import memory
+    from loe_ref.training import data
     path = tmp_path / "wide.png"
     Image.new("1", (3000, 2000)).save(path)                 # a tiny file of 6 M pixels
     monkeypatch.setattr(memory, "available_bytes", lambda: 10 * 2 ** 20)
@@ -459,7 +463,7 @@ def test_an_interrupted_render_leaves_no_temporary(tmp_path, capsys, sig):
 def test_temporaries_of_ended_processes_are_removed_by_the_next_write(tmp_path, capsys):
     """A render killed with SIGKILL leaves its temporary; the next write into that folder
     removes it, and never a temporary of a process still alive."""
-    from loe_ref.files import TMP_PREFIX, write_text
+    from loe_ref.runs.files import TMP_PREFIX, write_text
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
     stale = tmp_path / f"{TMP_PREFIX}{ended.pid}-abc.png"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from loe_ref.sampler import PixelSampler
+from loe_ref.training.sampler import PixelSampler
 
 
 def test_epochs_draw_every_pixel_once_and_batches_span_epochs():

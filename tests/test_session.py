@@ -6,10 +6,10 @@ import signal
 import numpy as np
 import pytest
 
-from loe_ref import rundir, session
 from loe_ref.network import Config
-from loe_ref.options import TrainOptions
-from loe_ref.train import Trainer
+from loe_ref.runs import folder, session, studies
+from loe_ref.training.loop import Trainer
+from loe_ref.training.options import TrainOptions
 
 CFG = Config(layers=2, hidden=6)
 
@@ -22,9 +22,9 @@ def _opts(**kw):
 def test_a_run_writes_every_file_of_its_folder_once(tmp_path):
     out = str(tmp_path / "run")
     trainer = Trainer(CFG, _opts())
-    outcome = session.run(trainer, out, quiet=True)
+    outcome = session.train_in_folder(trainer, out, quiet=True)
     assert outcome.completed and outcome.exit_code == 0
-    assert sorted(os.listdir(out)) == sorted(rundir.RUN_FILES + (rundir.LOCK_FILE,))
+    assert sorted(os.listdir(out)) == sorted(folder.RUN_FILES + (folder.LOCK_FILE,))
     summary = json.load(open(os.path.join(out, "summary.json")))
     assert summary == json.loads(json.dumps(outcome.summary))
     assert [h["iteration"] for h in summary["history"]] == [2, 4, 6]
@@ -49,34 +49,34 @@ def test_a_study_run_is_reused_when_finished_and_resumed_when_begun(tmp_path, mo
                 os.kill(os.getpid(), signal.SIGTERM)
             return super().step(it)
 
-    monkeypatch.setattr(session, "Trainer", Stopping)
-    with pytest.raises(session.Stopped, match="stopped by SIGTERM at iteration 3") as stop:
-        session.run_row(out, CFG, _opts(), "row")
+    monkeypatch.setattr(studies, "Trainer", Stopping)
+    with pytest.raises(studies.Stopped, match="stopped by SIGTERM at iteration 3") as stop:
+        studies.train_row(out, CFG, _opts(), "row")
     assert stop.value.exit_code == 143 and calls == [0, 1, 2]
-    assert session.finished(out, CFG, _opts()) is None
-    monkeypatch.setattr(session, "Trainer", Trainer)
-    resumed = session.run_row(out, CFG, _opts(), "row")               # from its checkpoint at 3
-    whole = session.run(Trainer(CFG, _opts()), str(tmp_path / "whole"), quiet=True).summary
+    assert studies.finished(out, CFG, _opts()) is None
+    monkeypatch.setattr(studies, "Trainer", Trainer)
+    resumed = studies.train_row(out, CFG, _opts(), "row")               # from its checkpoint at 3
+    whole = session.train_in_folder(Trainer(CFG, _opts()), str(tmp_path / "whole"), quiet=True).summary
     assert [h["psnr"] for h in resumed["history"]] == [h["psnr"] for h in whole["history"]]
-    monkeypatch.setattr(session, "Trainer", lambda *a: pytest.fail("a finished run was trained again"))
-    assert session.run_row(out, CFG, _opts(), "row")["peak_psnr"] == resumed["peak_psnr"]
+    monkeypatch.setattr(studies, "Trainer", lambda *a: pytest.fail("a finished run was trained again"))
+    assert studies.train_row(out, CFG, _opts(), "row")["peak_psnr"] == resumed["peak_psnr"]
 
 
 def test_a_finished_run_trained_otherwise_is_refused(tmp_path):
-    from loe_ref.checkpoint import CheckpointError
+    from loe_ref.runs.checkpoint import CheckpointError
     out = str(tmp_path / "row")
-    session.run_row(out, CFG, _opts(), "row")
-    assert session.finished(out, CFG, _opts(iters=8)) is None           # another length: not finished
+    studies.train_row(out, CFG, _opts(), "row")
+    assert studies.finished(out, CFG, _opts(iters=8)) is None           # another length: not finished
     with pytest.raises(CheckpointError, match="lr: 0.02 in the checkpoint, 0.05 now"):
-        session.finished(out, CFG, _opts(lr=0.05))
+        studies.finished(out, CFG, _opts(lr=0.05))
 
 
 def test_script_main_gives_one_line_and_an_exit_code(capsys):
     def bad():
         raise ValueError("`rows` '0': numbers run\nfrom 1 to 4")
-    assert session.script_main(bad) == 2
+    assert studies.script_main(bad) == 2
     assert capsys.readouterr().err == "error: `rows` '0': numbers run from 1 to 4\n"
-    assert session.script_main(lambda: None) == 0
+    assert studies.script_main(lambda: None) == 0
 
 
 def test_a_second_signal_aborts_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
@@ -89,7 +89,7 @@ def test_a_second_signal_aborts_and_keeps_the_last_checkpoint(tmp_path, monkeypa
 
     out = str(tmp_path / "run")
     with pytest.raises(session.Interrupted, match="aborted by a second signal") as stop:
-        session.run(Twice(CFG, _opts(iters=8)), out, quiet=True)
+        session.train_in_folder(Twice(CFG, _opts(iters=8)), out, quiet=True)
     assert stop.value.exit_code == 130 and stop.value.checkpoint == os.path.join(out, "checkpoint.npz")
     assert not [f for f in os.listdir(out) if f.startswith(".tmp-")]
     assert np.load(os.path.join(out, "checkpoint.npz"), allow_pickle=False) is not None

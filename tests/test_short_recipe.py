@@ -1,7 +1,7 @@
 """scripts/short_recipe.py: the study that chose the default command's recipe."""
 import json
 
-from loe_ref import recipes
+from loe_ref.training import recipes
 from tests.helpers import load_script as _script
 
 
@@ -10,7 +10,7 @@ def test_variants_differ_only_in_their_stated_options():
     first, chosen = study.run_options(*study.VARIANTS[0]), study.run_options("linear", 0.8, 8e-3, 0, 80)
     assert (first.iters, first.eval_every, first.batch, first.sampler) == (4608, 576, 4096, "epoch")
     assert (first.schedule, first.beta2, first.lr) == ("cosine", 0.99, 8e-3)
-    short = recipes.options("short", 512 * 512)
+    short = recipes.recipe_options("short", 512 * 512)
     assert {k: getattr(chosen, k) for k in ("iters", "batch", "sampler", "schedule", "beta2", "lr", "seed")} == \
         {k: short.get(k, 0) for k in ("iters", "batch", "sampler", "schedule", "beta2", "lr", "seed")}
     assert len({study.folder("out", v) for v in study.VARIANTS}) == len(study.VARIANTS)

@@ -7,8 +7,8 @@ does not support sine above leaky ReLU, so that is not asserted.
 import pytest
 
 from loe_ref.network import Config
-from loe_ref.options import TrainOptions
-from loe_ref.train import Trainer
+from loe_ref.training.loop import Trainer
+from loe_ref.training.options import TrainOptions
 
 
 def _peak(grid, act):

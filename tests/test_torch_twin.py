@@ -3,9 +3,9 @@ the same network as loe_ref, so the timings compare like with like."""
 import numpy as np
 import pytest
 
+from loe_ref.fast.shards import sse_and_grads
 from loe_ref.grids import pixel_coords
 from loe_ref.network import Config, init_params
-from loe_ref.fast.shards import sse_and_grads
 
 torch = pytest.importorskip("torch")
 

@@ -3,12 +3,14 @@ import math
 import numpy as np
 import pytest
 
-from loe_ref.data import image_target
 from loe_ref.grids import pixel_coords
 from loe_ref.losses import mse_forward
 from loe_ref.network import Config, forward
-from loe_ref.options import TrainOptions
-from loe_ref.train import Evaluation, Trainer
+from loe_ref.runs import session
+from loe_ref.runs.resume import load_resumable
+from loe_ref.training.data import image_target
+from loe_ref.training.loop import Evaluation, Trainer
+from loe_ref.training.options import TrainOptions
 
 CFG = Config(layers=3, hidden=6, grid="fine_to_coarse")
 
@@ -61,9 +63,9 @@ def test_a_stop_leaves_the_record_of_an_uninterrupted_run(tmp_path):
     assert not stopped.fit(stop=lambda: stopped.iteration >= 4)
     assert stopped.stop_row.iteration == 4 and [h.iteration for h in stopped.history] == [3]
     assert stopped.final_row() == stopped.stop_row
-    stopped.save_checkpoint(str(tmp_path / "checkpoint.npz"))
+    session.save_checkpoint(stopped, str(tmp_path / "checkpoint.npz"))
     resumed = _trainer(**opts)
-    resumed.resume(str(tmp_path / "checkpoint.npz"))
+    resumed.restore(*load_resumable(str(tmp_path / "checkpoint.npz"), resumed.cfg, resumed.opts, resumed.fingerprint))
     assert resumed.fit()
     assert [h[:3] for h in resumed.history] == [h[:3] for h in whole.history]
     assert resumed.best == whole.best and all(isinstance(h, Evaluation) for h in resumed.history)

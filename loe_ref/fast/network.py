@@ -15,7 +15,12 @@ from ..backend import xp_of
 from ..blending import blend_backward
 from ..encoding import encode_backward, encode_forward
 from ..layers import dynamic_linear_forward, output_forward
-from .layers import blended_linear_backward, output_backward, sorted_linear_backward, sorted_linear_forward
+from .layers import (
+    blended_linear_backward,
+    output_backward,
+    sorted_linear_backward,
+    sorted_linear_forward,
+)
 
 #: What one position-dependent layer keeps for the backward pass.
 LayerCache = namedtuple("LayerCache", "linear activation")

@@ -3,9 +3,9 @@ import pytest
 
 from loe_ref.backend import to_host
 from loe_ref.fast.grid import GridEvaluator, chunked_predictions
-from loe_ref.grids import pixel_coords
 from loe_ref.fast.network import forward
 from loe_ref.fast.routing import plan_for
+from loe_ref.grids import pixel_coords
 from loe_ref.network import Config, init_params
 
 

@@ -5,8 +5,17 @@ from hypothesis import strategies as st
 
 from loe_ref.backend import to_host
 from loe_ref.blending import coefficients, coefficients_backward
-from loe_ref.fast.layers import blended_linear_backward, output_backward, sorted_linear_backward, sorted_linear_forward
-from loe_ref.layers import dynamic_linear_backward, dynamic_linear_forward, output_forward
+from loe_ref.fast.layers import (
+    blended_linear_backward,
+    output_backward,
+    sorted_linear_backward,
+    sorted_linear_forward,
+)
+from loe_ref.layers import (
+    dynamic_linear_backward,
+    dynamic_linear_forward,
+    output_forward,
+)
 
 case = st.fixed_dictionaries({
     "N": st.integers(1, 9), "P": st.integers(1, 24), "ci": st.integers(1, 4), "co": st.integers(1, 4),

@@ -5,8 +5,8 @@ import pytest
 
 from loe_ref.fast import shards
 from loe_ref.fast.grid import GridEvaluator
-from loe_ref.network import Config, init_params
 from loe_ref.fast.workers import Workers, worker_count
+from loe_ref.network import Config, init_params
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
 
@@ -66,8 +66,8 @@ def test_closed_workers_have_exited():
 def test_a_trainer_on_two_processes_equals_one(tmp_path, monkeypatch):
     """The same run with worker processes and without: the same parameters, bit for bit."""
     import loe_ref.fast.engine as engine
-    from loe_ref.options import TrainOptions
-    from loe_ref.train import Trainer
+    from loe_ref.training.loop import Trainer
+    from loe_ref.training.options import TrainOptions
     cfg = Config(layers=3, hidden=8)
     opts = TrainOptions(image="camera", size=[64, 64], batch=4096, iters=3, lr=1e-2, schedule="cosine")
     runs = {}
@@ -84,6 +84,7 @@ def test_a_trainer_on_two_processes_equals_one(tmp_path, monkeypatch):
 
 def test_a_killed_worker_is_an_error_not_a_hang():
     import signal
+
     from loe_ref.fast.workers import WorkerError
     cfg = Config(layers=2, hidden=4)
     params = {k: v.astype(np.float32) for k, v in init_params(cfg, 0).items()}
@@ -102,8 +103,8 @@ def test_the_next_batch_is_drawn_while_the_worker_finishes(tmp_path, monkeypatch
     """With worker processes the parent draws step it + 1's batch during step it; the batch
     used is the one step it + 1 draws itself (so the run equals one process's, above)."""
     import loe_ref.fast.engine as engine
-    from loe_ref.options import TrainOptions
-    from loe_ref.train import Trainer
+    from loe_ref.training.loop import Trainer
+    from loe_ref.training.options import TrainOptions
     monkeypatch.setattr(engine, "usable_cpus", lambda: 2)
     trainer = Trainer(Config(layers=2, hidden=4), TrainOptions(image="camera", size=[64, 64], batch=4096, iters=2))
     drawn = []

@@ -6,8 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loe_ref.backend import to_host
-from loe_ref.blending import (coefficients, coefficients_backward, cyclic_linear_backward, cyclic_linear_forward,
-                              nearest_backward, nearest_forward)
+from loe_ref.blending import (
+    coefficients,
+    coefficients_backward,
+    cyclic_linear_backward,
+    cyclic_linear_forward,
+    nearest_backward,
+    nearest_forward,
+)
 from tests.gradcheck import STEP, check_gradients, upstream
 from tests.helpers import keep_off_cells
 

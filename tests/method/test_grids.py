@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from loe_ref.grids import arrangement, expert_maps, nearest_expert, pixel_coords, pixel_coords_at
+from loe_ref.grids import (
+    arrangement,
+    expert_maps,
+    nearest_expert,
+    pixel_coords,
+    pixel_coords_at,
+)
 
 S, L = 512, 9
 

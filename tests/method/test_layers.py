@@ -3,7 +3,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loe_ref.backend import to_host
-from loe_ref.layers import dynamic_linear_backward, dynamic_linear_forward, output_backward, output_forward
+from loe_ref.layers import (
+    dynamic_linear_backward,
+    dynamic_linear_forward,
+    output_backward,
+    output_forward,
+)
 from tests.gradcheck import check_gradients, upstream
 
 case = st.fixed_dictionaries({

@@ -8,10 +8,17 @@ from loe_ref.backend import to_host
 from loe_ref.encoding import encode_forward
 from loe_ref.grids import pixel_coords
 from loe_ref.layers import output_forward
-from loe_ref.network import Config, backward, forward, init_params, param_count, param_names
+from loe_ref.network import (
+    Config,
+    backward,
+    forward,
+    init_params,
+    param_count,
+    param_names,
+)
 from tests.gradcheck import STEP, check_gradients, upstream
-from tests.strategies import configs
 from tests.helpers import keep_off_cells, preactivations_min
+from tests.strategies import configs
 
 
 def _points(cfg, P, rng, params, xp):

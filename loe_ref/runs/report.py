@@ -7,14 +7,14 @@ run in progress can be followed.
 """
 import os
 
-from . import figures
-from .backend import to_host
-from .fast.cpu import cpu_name
-from .data import target_image
-from .grids import expert_maps
+from ..backend import to_host
+from ..fast.cpu import cpu_name
+from ..grids import expert_maps
+from ..network import param_count
+from ..training.data import target_image
+from ..training.recipes import equivalents
+from . import figures, folder
 from .files import write_csv, write_json, write_png
-from .network import param_count
-from .recipes import equivalents
 
 # Largest side of one layer's panel in experts.png; larger images are sampled at this size.
 EXPERT_PANEL = 512
@@ -24,7 +24,7 @@ EXPERT_CROP = 64
 
 def write_metrics(out, history):
     """metrics.csv: one row per evaluation (iteration, loss, PSNR, seconds)."""
-    write_csv(os.path.join(out, "metrics.csv"), ["iteration", "loss", "psnr", "seconds"], history)
+    write_csv(os.path.join(out, folder.METRICS), ["iteration", "loss", "psnr", "seconds"], history)
 
 
 def summary(trainer):
@@ -48,17 +48,17 @@ def write(out, trainer):
     cfg, image, shape = trainer.cfg, trainer.image, trainer.image.shape[:2]
     recon = target_image(to_host(trainer.predict_image()), image.shape)
     final = trainer.final_row()
-    write_png(os.path.join(out, "reconstruction.png"), recon)
-    write_png(os.path.join(out, "error.png"), figures.error_map(recon, image))
-    figures.plot_comparison(os.path.join(out, "comparison.png"), image, recon, final.psnr, final.iteration)
-    curve = figures.plot_training(os.path.join(out, "psnr.png"), trainer.history)
+    write_png(os.path.join(out, folder.PICTURES["reconstruction"]), recon)
+    write_png(os.path.join(out, folder.PICTURES["error"]), figures.error_map(recon, image))
+    figures.plot_comparison(os.path.join(out, folder.PICTURES["comparison"]), image, recon, final.psnr, final.iteration)
+    curve = figures.plot_training(os.path.join(out, folder.PICTURES["curves"]), trainer.history)
     alpha, beta = cfg.scales()
     scale = min(1.0, EXPERT_PANEL / max(shape))           # bounded picture for large images
     maps = expert_maps(tuple(max(1, round(s * scale)) for s in shape), alpha, beta, cfg.tile)
     crops = expert_maps(shape, alpha, beta, cfg.tile, window=(EXPERT_CROP, EXPERT_CROP))
-    if not figures.plot_experts(os.path.join(out, "experts.png"), maps, crops, alpha, scale):
-        write_png(os.path.join(out, "experts.png"), figures.expert_mosaic(maps))
+    if not figures.plot_experts(os.path.join(out, folder.PICTURES["experts"]), maps, crops, alpha, scale):
+        write_png(os.path.join(out, folder.PICTURES["experts"]), figures.expert_mosaic(maps))
     result = dict(summary(trainer), psnr_plot=curve)
-    write_json(os.path.join(out, "summary.json"), result)
+    write_json(os.path.join(out, folder.SUMMARY), result)
     return result
 

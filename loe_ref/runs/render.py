@@ -6,11 +6,11 @@ size before anything is allocated (memory.check_render); the grid is evaluated i
 """
 import numpy as np
 
+from ..backend import get_xp, to_device, to_host
+from ..fast.grid import chunked_predictions
+from ..fast.memory import check_render
+from ..training.data import target_image
 from . import checkpoint
-from .backend import get_xp, to_device, to_host
-from .data import target_image
-from .fast.grid import chunked_predictions
-from .fast.memory import check_render
 from .files import write_png
 
 

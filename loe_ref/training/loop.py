@@ -3,7 +3,7 @@
 One step is forward, MSE, backward and Adam (docs/method.md, section 6) on the whole
 image or on a batch of pixels. Evaluations measure the PSNR over the whole image
 (loe_ref.fast) into the run's history; a loss that explodes stops the run as diverged.
-Where the run lives on disk (its folder, pictures, summary) is session.py's and report.py's.
+Where the run lives on disk (its folder, checkpoint, pictures, summary) is loe_ref.runs'.
 """
 import math
 import os
@@ -13,12 +13,10 @@ from dataclasses import asdict
 
 import numpy as np
 
-from . import checkpoint
-from .backend import get_xp, to_device
-from .data import image_target, prepare_image
-from .fast import Engine
-from .network import init_params
-from .resume import image_fingerprint, load_resumable
+from ..backend import get_xp, to_device
+from ..fast import Engine
+from ..network import init_params
+from .data import image_fingerprint, image_target, prepare_image
 from .sampler import PixelSampler
 
 
@@ -66,9 +64,10 @@ class Trainer:
         self.first_loss = None             # the untrained network's loss, the yardstick of divergence
         self.stop_row = None               # the evaluation at a stop between evaluations (not recorded)
 
-    def resume(self, path):
-        """Load parameters, Adam state and history from a checkpoint of the same run."""
-        params, extra, meta = load_resumable(path, self.cfg, self.opts, self.fingerprint)
+    def restore(self, params, extra, meta):
+        """Continue from a checkpoint's state: parameters, Adam's moments (``extra``) and the
+        record (``meta``), as ``training_state`` gave them (runs.resume checks that they
+        belong to this run)."""
         for k, v in params.items():
             self.params[k][...] = to_device(v.astype(self.dtype), self.xp)
         self.opt.load_state({k: to_device(v, self.xp) for k, v in extra.items()}, meta["adam_t"])
@@ -143,7 +142,7 @@ class Trainer:
                 if progress is not None:
                     progress.tick(self.iteration)
                 if self.iteration % self.opts.eval_every == 0 or self.iteration == self.opts.iters:
-                    row = self.evaluate(float(loss))
+                    row = self.record(float(loss))
                     self.elapsed = time.perf_counter() - start          # the evaluation included
                     if on_evaluation is not None:
                         on_evaluation(row)
@@ -153,7 +152,7 @@ class Trainer:
                 self.stop_row = self.measure(float(loss))     # stopped between evaluations
         return self.iteration >= self.opts.iters
 
-    def evaluate(self, loss):
+    def record(self, loss):
         """Record the Evaluation at this iteration in the history and the peak; returns it."""
         row = self.measure(loss)
         self.history.append(row)
@@ -191,18 +190,17 @@ class Trainer:
                     f"{self.dtype} coordinates resolve ({bits} octaves at most); lower `pe` (8 to 10 is usual)")
         return f"try a lower `lr` (now {self.opts.learning_rate(self.cfg):g})"
 
-    def save_checkpoint(self, path):
-        """Write the checkpoint to ``path``, never with a non-finite parameter or Adam moment
-        (the last good checkpoint stays)."""
+    def non_finite(self):
+        """Names of the parameters and Adam moments holding a value that is not finite."""
         state = {**self.params, **self.opt.state()}
-        bad = [k for k, v in state.items() if not bool(self.xp.isfinite(v).all())]
-        if bad:
-            kept = "the last good checkpoint is kept" if os.path.exists(path) else "no checkpoint was written"
-            raise TrainingError(f"training state {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} became "
-                                f"non-finite by iteration {self.iteration}; {kept}; {self.likely_cause()}")
+        return [k for k, v in state.items() if not bool(self.xp.isfinite(v).all())]
+
+    def training_state(self):
+        """(extra, meta): Adam's moments and the record that, with the parameters, let
+        ``restore`` continue this run exactly."""
         meta = {"iteration": self.iteration, "elapsed": self.elapsed, "history": self.history,
                 "first_loss": self.first_loss, "evaluation_seconds": self.evaluation_seconds,
                 "image_sha256": self.fingerprint, "cwd": os.getcwd(),
                 "image_path": os.path.abspath(self.opts.image) if os.path.exists(self.opts.image) else self.opts.image,
                 "best": list(self.best), "adam_t": self.opt.t, "options": asdict(self.opts)}
-        checkpoint.save(path, self.params, self.cfg, extra=self.opt.state(), meta=meta)
+        return self.opt.state(), meta

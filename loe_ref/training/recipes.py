@@ -1,15 +1,14 @@
-"""The protocol of the studies: recipes, budgets in full-image equivalents, Table I's rows.
+"""Named training recipes, and budgets in full-image equivalents.
 
 A budget of E full-image equivalents is E x pixels / batch iterations (E iterations when
 every step takes the whole image): the unit in which run.py's --equivalents, the recipe
 study, the table and the budget study count (docs/results.md). A recipe fixes the batch,
 the rate and its schedule, Adam's beta2, the budget and how often to evaluate; the
-options a user gives replace its values. ``TABLE_ROWS`` are the networks of the paper's
-Table I and the baselines beside them; the scripts refer to them by number (1-based).
+options a user gives replace its values.
 """
 import math
 
-from .options import SCHEDULE_WORDS
+from .options import DEFAULT_LR, SCHEDULE_WORDS
 
 #: short: the default command's recipe, chosen by measurement (docs/results.md, "The default
 #: command"); table: the protocol of the 512 x 512 table; full-batch: every pixel each step,
@@ -19,8 +18,8 @@ RECIPES = {
                   equivalents=80, evaluations=10, checkpoints=4),
     "table": dict(batch=4096, sampler="epoch", lr=3e-3, siren_lr=1e-4, schedule="cosine", beta2=0.99,
                   equivalents=2000, evaluations=400, checkpoints=80),
-    "full-batch": dict(batch=0, sampler="epoch", lr=1e-2, siren_lr=1e-3, schedule="constant", beta2=0.999,
-                       equivalents=100, evaluations=10, checkpoints=1),
+    "full-batch": dict(batch=0, sampler="epoch", lr=DEFAULT_LR["default"], siren_lr=DEFAULT_LR["siren"],
+                       schedule="constant", beta2=0.999, equivalents=100, evaluations=10, checkpoints=1),
 }
 
 
@@ -55,7 +54,7 @@ def spacing(iters, count):
     return max(1, iters // max(1, count))
 
 
-def options(name, pixels, init="default", **given):
+def recipe_options(name, pixels, init="default", **given):
     """TrainOptions fields of recipe ``name`` for an image of ``pixels``; ``given`` replace its values.
 
     ``given`` may hold ``equivalents`` (the budget) or ``iters``, not both.
@@ -75,32 +74,3 @@ def options(name, pixels, init="default", **given):
     out.setdefault("eval_every", spacing(out["iters"], r["evaluations"]))
     out.setdefault("checkpoint_every", spacing(out["iters"], r["checkpoints"]))
     return out
-
-
-#: name, the paper's PSNR on camera (Table I, dB) or None, ``network.Config`` keywords.
-TABLE_ROWS = [
-    ("fine_to_coarse leaky_relu", 34.26, dict(grid="fine_to_coarse", act="leaky_relu")),
-    ("quadtree leaky_relu", 33.46, dict(grid="quadtree", act="leaky_relu")),
-    ("fine_to_coarse sine", 39.05, dict(grid="fine_to_coarse", act="sine")),
-    ("quadtree sine", 35.33, dict(grid="quadtree", act="sine")),
-    ("fine_to_coarse sine siren-init", None, dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0)),
-    ("quadtree sine siren-init", None, dict(grid="quadtree", act="sine", init="siren", omega0=30.0)),
-    ("gray_code sine", None, dict(grid="gray_code", act="sine")),
-    ("fine_to_coarse sine linear", None, dict(grid="fine_to_coarse", act="sine", blend="linear")),
-    ("MLP leaky_relu PE-8", None, dict(tile=1, hidden=126, act="leaky_relu", pe=8)),
-    ("SIREN 128 hidden", None, dict(tile=1, hidden=128, act="sine", init="siren", omega0=30.0)),
-]
-
-
-def folder_name(name):
-    """A row's folder name: its name with underscores for spaces."""
-    return name.replace(" ", "_")
-
-
-def select(text, count, option="rows"):
-    """0-based indices from ``text``, comma-separated numbers from 1 to ``count`` ("" gives none)."""
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [t for t in items if not t.isdigit() or not 1 <= int(t) <= count]
-    if bad:
-        raise ValueError(f"`{option}` {bad[0]!r}: numbers run from 1 to {count}")
-    return [int(t) - 1 for t in items]

@@ -5,23 +5,15 @@ the pixels it was trained on; the image is found by the content it had (a finger
 of its values), under whatever path, and otherwise where the original run found it.
 Checkpoints written before a field existed take that field's old default.
 """
-import hashlib
 import os
 from dataclasses import asdict
 
-import numpy as np
-
+from ..training.data import image_fingerprint
+from ..training.options import TrainOptions
 from . import checkpoint
-from .options import TrainOptions
 
 # Options that a resumed run must share with the checkpoint to reproduce the same numbers.
 RESUME_KEYS = ("image", "size", "lr", "schedule", "seed", "dtype", "batch", "sampler", "beta2")
-
-
-def image_fingerprint(values):
-    """sha256 (hex) of an image's values as trained: the same pixels give the same text."""
-    return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()
-
 
 def load_resumable(path, cfg, opts, fingerprint=None):
     """(params, extra, meta) of checkpoint ``path``, which must continue run (cfg, opts).
@@ -57,7 +49,6 @@ def load_resumable(path, cfg, opts, fingerprint=None):
     if diff:
         raise checkpoint.CheckpointError(f"checkpoint {path!r} was trained differently ({'; '.join(diff)})")
     return params, extra, meta
-
 
 def trained_image(meta, name):
     """The image a checkpoint was trained on: its recorded absolute path, else its path from

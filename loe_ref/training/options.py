@@ -6,8 +6,7 @@ The learning-rate schedules are docs/method.md, section 6. Named sets of these o
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from .. import validate
 from .sampler import SAMPLERS
 
 #: The learning-rate schedules (``TrainOptions.lr_at``), each as a recipe's description reads it.
@@ -15,13 +14,16 @@ SCHEDULE_WORDS = {"constant": "a constant rate", "cosine": "cosine decay to 1/10
                   "step": "step decay to 1/100"}
 SCHEDULES = tuple(SCHEDULE_WORDS)
 DTYPES = ("float32", "float64")
+#: The rate when ``lr`` is not given, by initialisation: these options' defaults are the
+#: full-batch recipe (recipes.py), whose rates these are.
+DEFAULT_LR = {"default": 1e-2, "siren": 1e-3}
 
 
 @dataclass
 class TrainOptions:
     """How to train, as opposed to what (``network.Config``).
 
-    lr None picks 1e-2 for the default and Kaiming inits and 1e-3 for SIREN's.
+    lr None picks ``DEFAULT_LR`` (1e-2 for the default and Kaiming inits, 1e-3 for SIREN's).
     batch 0 trains on every pixel each step; otherwise ``sampler`` draws the batches:
     "epoch" walks through one random permutation of the pixels after another (no pixel
     is drawn twice before all were drawn), "replacement" draws every batch afresh.
@@ -44,28 +46,23 @@ class TrainOptions:
 
     def __post_init__(self):
         for name in ("iters", "eval_every", "checkpoint_every", "chunk"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name}={value!r} must be a positive integer")
-        if not isinstance(self.batch, (int, np.integer)) or self.batch < 0:
-            raise ValueError(f"batch={self.batch!r} must be a non-negative integer (0 = the whole image)")
-        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr={self.lr!r} must be a positive number")
+            validate.positive_int(name, getattr(self, name))
+        validate.non_negative_int("batch", self.batch, "0 = the whole image")
+        validate.non_negative_int("seed", self.seed)
+        if self.lr is not None:
+            validate.positive_number("lr", self.lr)
         if self.size and (len(self.size) != 2 or min(self.size) < 2):
             raise ValueError(f"size={list(self.size)} must be two sizes of at least 2 (height width)")
-        if not (isinstance(self.beta2, (int, float)) and 0 <= self.beta2 < 1):
-            raise ValueError(f"beta2={self.beta2!r} must lie in [0, 1)")
-        if self.sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {self.sampler!r}; expected one of {', '.join(SAMPLERS)}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r}; expected one of {', '.join(SCHEDULES)}")
-        if self.dtype not in DTYPES:
-            raise ValueError(f"unknown dtype {self.dtype!r}; expected one of {', '.join(DTYPES)}")
+        validate.in_unit_interval("beta2", self.beta2)
+        validate.choice("sampler", self.sampler, SAMPLERS)
+        validate.choice("schedule", self.schedule, SCHEDULES)
+        validate.choice("dtype", self.dtype, DTYPES)
 
     def learning_rate(self, cfg):
+        """``lr``, or without it the default rate of ``cfg``'s initialisation (``DEFAULT_LR``)."""
         if self.lr is not None:
             return self.lr
-        return 1e-3 if cfg.init == "siren" else 1e-2
+        return DEFAULT_LR["siren" if cfg.init == "siren" else "default"]
 
     def lr_at(self, cfg, it):
         """Learning rate of step ``it`` (0-based), docs/method.md, section 6.

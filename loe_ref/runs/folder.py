@@ -1,15 +1,13 @@
-"""One run per folder, and interruptions that keep the last good state.
+"""One run per folder: the names of a run's files, the folder's lock, and its clean-up.
 
-docs/method.md, section 7. A run folder holds the files of exactly one run: a folder
-that holds another run is refused unless ``overwrite`` removes that run's files first,
-and a folder that another process is training in is refused while that process lives.
-Signals that end a run (Ctrl-C, SIGTERM, SIGHUP) only ask the training loop to stop after
-its step, so the checkpoint and summary always describe one whole step.
+docs/runs.md. A run folder holds the files of exactly one run: a folder that holds
+another run is refused unless ``overwrite`` removes that run's files first, and a folder
+that another process is training in is refused while that process lives.
 """
 import glob
 import os
-import signal
-import threading
+
+from .files import TMP_PREFIX
 
 try:
     import fcntl
@@ -17,9 +15,12 @@ except ImportError:                  # not POSIX: folders are not locked
     fcntl = None
 
 
+CONFIG, METRICS, CHECKPOINT, SUMMARY = "config.json", "metrics.csv", "checkpoint.npz", "summary.json"
+#: The pictures of a run, by what they show.
+PICTURES = {"reconstruction": "reconstruction.png", "error": "error.png", "comparison": "comparison.png",
+            "curves": "psnr.png", "experts": "experts.png"}
 #: Every file a run writes into its folder.
-RUN_FILES = ("config.json", "metrics.csv", "checkpoint.npz", "summary.json", "reconstruction.png",
-             "error.png", "comparison.png", "psnr.png", "experts.png")
+RUN_FILES = (CONFIG, METRICS, CHECKPOINT, SUMMARY) + tuple(PICTURES.values())
 
 
 class RunDirError(ValueError):
@@ -54,7 +55,7 @@ def remove_run(out):
 
 def _remove_temporaries(out):
     """Every temporary in ``out``: under the folder's lock, none belongs to a write in progress."""
-    for tmp in glob.glob(os.path.join(glob.escape(out), ".tmp-*")):
+    for tmp in glob.glob(os.path.join(glob.escape(out), TMP_PREFIX + "*")):
         os.remove(tmp)
 
 
@@ -98,60 +99,3 @@ class FolderLock:
         if self.handle is not None:
             self.handle.close()                   # closing releases the lock
             self.handle = None
-
-
-class _Handlers:
-    """Installs ``self._handle`` for SIGINT, SIGTERM and SIGHUP within the block (main thread
-    only), and restores the previous handlers after it. A signal the process inherited as
-    ignored (nohup's SIGHUP) stays ignored."""
-    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-
-    def __enter__(self):
-        self.previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for name in self.SIGNALS:
-                sig = getattr(signal, name, None)
-                if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-                    self.previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler)
-
-
-class StopSignals(_Handlers):
-    """Within the block, SIGINT, SIGTERM and SIGHUP ask to stop instead of killing.
-
-    ``requested`` is the first signal's number (None until one comes); the training loop
-    stops after the step in progress. A second signal aborts at once with
-    KeyboardInterrupt, which still removes temporary files on its way out.
-    ``exit_code`` is the shell's convention, 128 + the signal number.
-    """
-
-    def __init__(self, on_first=None):
-        self.requested, self.on_first = None, on_first
-
-    def _handle(self, signum, frame):
-        if self.requested is not None:
-            raise KeyboardInterrupt
-        self.requested = signum
-        if self.on_first:
-            self.on_first(signal.Signals(signum).name)
-
-    @property
-    def exit_code(self):
-        return 0 if self.requested is None else 128 + int(self.requested)
-
-
-class InterruptSignals(_Handlers):
-    """Within the block, SIGTERM and SIGHUP interrupt like Ctrl-C (KeyboardInterrupt), so
-    the temporary file of a write in progress is removed on the way out (for work that has
-    no step to finish, such as a render). ``received``: the signal's number, or None."""
-
-    def __init__(self):
-        self.received = None
-
-    def _handle(self, signum, frame):
-        self.received = signum
-        raise KeyboardInterrupt

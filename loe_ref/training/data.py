@@ -3,11 +3,12 @@
 Targets are pixel values scaled to [-1, 1] (docs/method.md, section 6), as a (P, C) array
 in the pixel order of ``grids.pixel_coords``.
 """
+import hashlib
 import os
 
 import numpy as np
 
-from .fast.memory import check_load
+from ..fast.memory import check_load
 
 #: scikit-image pictures that ship inside the package (no download), by their function name.
 BUNDLED = ("astronaut", "brick", "camera", "cat", "chelsea", "checkerboard", "clock", "coffee",
@@ -72,6 +73,11 @@ def _to_unit_float(img, source):
     if np.issubdtype(img.dtype, np.floating):
         return np.clip(img.astype(np.float64), 0.0, 1.0)
     raise ImageError(f"image {source!r} has unsupported pixel type {img.dtype}")
+
+
+def image_fingerprint(values):
+    """sha256 (hex) of an image's values as trained: the same pixels give the same text."""
+    return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()
 
 
 def image_target(img):

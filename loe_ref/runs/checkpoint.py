@@ -9,9 +9,9 @@ import zipfile
 
 import numpy as np
 
-from .backend import to_host
-from .network import Config, param_names, param_shapes
-from .fast.memory import available_bytes
+from ..backend import to_host
+from ..fast.memory import available_bytes
+from ..network import Config, param_names, param_shapes
 from .files import atomic_path
 
 

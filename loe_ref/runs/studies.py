@@ -1,0 +1,108 @@
+"""The studies' side of runs: Table I's rows, and a study's run reused, resumed or trained.
+
+``TABLE_ROWS`` are the networks of the paper's Table I and the baselines beside them; the
+scripts refer to them by number (1-based). A study's run (``train_row``) is reused when it
+finished in its folder and resumed when it began there, so an interrupted study continues
+where it stopped. ``script_main`` gives a script one-line errors and the shell's exit codes.
+"""
+import json
+import os
+import signal
+import sys
+
+from ..training.loop import Trainer
+from . import folder
+from .resume import load_resumable
+from .session import ERRORS, Interrupted, train_in_folder
+
+
+class Stopped(Exception):
+    """A study's run stopped by a signal after writing its checkpoint; ``exit_code`` = 128 + it."""
+
+    def __init__(self, signum, iteration, out):
+        super().__init__(f"stopped by {signal.Signals(signum).name} at iteration {iteration}; "
+                         f"the same command resumes from {out}")
+        self.exit_code = 128 + int(signum)
+
+
+#: name, the paper's PSNR on camera (Table I, dB) or None, ``network.Config`` keywords.
+TABLE_ROWS = [
+    ("fine_to_coarse leaky_relu", 34.26, dict(grid="fine_to_coarse", act="leaky_relu")),
+    ("quadtree leaky_relu", 33.46, dict(grid="quadtree", act="leaky_relu")),
+    ("fine_to_coarse sine", 39.05, dict(grid="fine_to_coarse", act="sine")),
+    ("quadtree sine", 35.33, dict(grid="quadtree", act="sine")),
+    ("fine_to_coarse sine siren-init", None, dict(grid="fine_to_coarse", act="sine", init="siren", omega0=30.0)),
+    ("quadtree sine siren-init", None, dict(grid="quadtree", act="sine", init="siren", omega0=30.0)),
+    ("gray_code sine", None, dict(grid="gray_code", act="sine")),
+    ("fine_to_coarse sine linear", None, dict(grid="fine_to_coarse", act="sine", blend="linear")),
+    ("MLP leaky_relu PE-8", None, dict(tile=1, hidden=126, act="leaky_relu", pe=8)),
+    ("SIREN 128 hidden", None, dict(tile=1, hidden=128, act="sine", init="siren", omega0=30.0)),
+]
+
+
+def folder_name(name):
+    """A row's folder name: its name with underscores for spaces."""
+    return name.replace(" ", "_")
+
+
+def select(text, count, option="rows"):
+    """0-based indices from ``text``, comma-separated numbers from 1 to ``count`` ("" gives none)."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if not t.isdigit() or not 1 <= int(t) <= count]
+    if bad:
+        raise ValueError(f"`{option}` {bad[0]!r}: numbers run from 1 to {count}")
+    return [int(t) - 1 for t in items]
+
+
+def read_summary(out):
+    """The summary.json of folder ``out``, or None when there is none."""
+    path = os.path.join(out, folder.SUMMARY)
+    if not os.path.exists(path):
+        return None
+    with open(path) as fh:
+        return json.load(fh)
+
+
+def finished(out, cfg, opts):
+    """The summary of run (cfg, opts) finished in folder ``out``, else None.
+
+    Finished: its summary counts ``opts.iters`` iterations; a checkpoint kept beside it
+    must be of the same run (resume.load_resumable raises CheckpointError otherwise).
+    """
+    summary = read_summary(out)
+    if not summary or summary.get("iterations") != opts.iters:
+        return None
+    if os.path.exists(os.path.join(out, folder.CHECKPOINT)):
+        load_resumable(os.path.join(out, folder.CHECKPOINT), cfg, opts)
+    return summary
+
+
+def train_row(out, cfg, opts, label):
+    """The summary of a study's run (cfg, opts) in folder ``out``: reused when it finished
+    there, resumed from its checkpoint when it began there, else trained from the start.
+
+    Raises Stopped when a signal stopped it (its checkpoint is written).
+    """
+    done = finished(out, cfg, opts)
+    if done:
+        return done
+    ckpt = os.path.join(out, folder.CHECKPOINT)
+    trainer = Trainer(cfg, opts)
+    outcome = train_in_folder(trainer, out, resume=ckpt if os.path.exists(ckpt) else None, quiet=True, label=label)
+    if not outcome.completed:
+        raise Stopped(outcome.exit_code - 128, trainer.iteration, out)
+    return outcome.summary
+
+
+def script_main(main):
+    """Run a script's ``main()`` and return its exit code: a study stopped by a signal gives
+    128 + it, an error one line and 2, never a traceback for what the user can mend."""
+    try:
+        main()
+    except (Stopped, Interrupted) as exc:
+        print(f"{'' if isinstance(exc, Stopped) else 'error: '}{exc}", file=sys.stderr, flush=True)
+        return exc.exit_code
+    except ERRORS as exc:
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr, flush=True)
+        return 2
+    return 0
