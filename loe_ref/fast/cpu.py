@@ -6,6 +6,7 @@ another process keeps a core busy (docs/performance.md).
 """
 import ctypes
 import os
+import platform
 import sys
 
 
@@ -37,7 +38,6 @@ def cpu_name():
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    import platform
     return platform.processor() or platform.machine()
 
 

@@ -3,6 +3,8 @@
 matplotlib is optional: every plot returns False where it is not installed (the caller
 then writes a plain PNG where one is needed). Files are written atomically (files.py).
 """
+import io
+
 import numpy as np
 
 from .files import write_bytes
@@ -45,7 +47,6 @@ def _pyplot():
 
 
 def _save(fig, path):
-    import io
     import matplotlib.pyplot as plt
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
