@@ -26,6 +26,27 @@ def run_cli(capsys, *argv):
     return code, out, err
 
 
+def train_small(capsys, out, *extra):
+    """A SMALL run of 4 iterations into ``out``: (exit code, stdout, stderr)."""
+    return run_cli(capsys, *SMALL, "--iters", "4", "--eval-every", "2", "--out", str(out), *extra)
+
+
+def refused(capsys, tmp_path, *argv, match):
+    """run.py refuses ``argv`` with exit code 2 and one line naming ``match``, and makes no folder."""
+    out = tmp_path / "never"
+    code, _, err = run_cli(capsys, *argv, "--out", str(out))
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1 and match in err, err
+    assert not out.exists()
+
+
+def snapshot(out):
+    """Every file of the run in ``out`` with its time and bytes (not the lock, which names the last user)."""
+    from loe_ref.runs.folder import LOCK_FILE
+    return {f: (os.path.getmtime(os.path.join(out, f)), open(os.path.join(out, f), "rb").read())
+            for f in sorted(os.listdir(out)) if f != LOCK_FILE}
+
+
 def load_script(name):
     """The module of scripts/<name>.py (scripts are not a package)."""
     import importlib.util

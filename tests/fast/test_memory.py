@@ -1,4 +1,4 @@
-"""The memory estimates (loe_ref/memory.py) against docs/method.md, section 7, and against
+"""The memory estimates (loe_ref/fast/memory.py) against docs/fast.md, "Memory", and against
 a measured peak; the refusals that use them."""
 import json
 import subprocess

@@ -1,4 +1,4 @@
-"""loe_ref/shards.py: the fixed tree over a batch's shards (the routed sums themselves are
+"""loe_ref/fast/shards.py: the fixed tree over a batch's shards (the routed sums themselves are
 held to the root network in tests/fast/test_network.py, and split among processes in test_workers.py)."""
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""loe_ref/session.py: a run in its folder, start to end, and a study's runs reused or resumed."""
+"""loe_ref/runs/session.py and studies.py: a run in its folder, start to end, and a study's runs reused or resumed."""
 import json
 import os
 import signal

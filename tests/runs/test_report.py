@@ -1,4 +1,4 @@
-"""loe_ref/report.py: a run's pictures and summary, with matplotlib and without."""
+"""loe_ref/runs/report.py: a run's pictures and summary, with matplotlib and without."""
 import json
 import os
 
