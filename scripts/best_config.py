@@ -2,7 +2,7 @@
 """Screen model configurations for Table I's "best configuration" row at 512 x 512.
 
 Every candidate has at most the paper's 132,225 parameters and trains under the table's
-recipe (loe_ref/recipes.py, "table"; the options below default to it) for a short budget
+recipe (loe_ref/training/recipes.py, "table"; the options below default to it) for a short budget
 in full-image equivalents, evaluated every 5; the leader then becomes the table's
 best-configuration row. Runs resume from their checkpoints; finished runs are reused.
 

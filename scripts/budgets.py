@@ -4,7 +4,7 @@
 The paper's four rows (fine_to_coarse and quadtree, sine and leaky ReLU 0.2, default init)
 on camera 512 x 512 under a short recipe (``STUDIES``: "cosine", the short recipe as it
 stood when the study first ran, lr 8e-3, cosine decay, beta2 0.99, into results/budgets_512;
-"short", loe_ref/recipes.py's short recipe now, into results/budgets_512_short), each budget
+"short", loe_ref/training/recipes.py's short recipe now, into results/budgets_512_short), each budget
 with its own schedule over the budget, for each seed. Per run: the peak PSNR and the first
 evaluated iteration at or above 30, 35 and 39.05 dB (evaluations every equivalent up to
 150 equivalents, every 2.5 beyond). Finished runs are reused and unfinished ones resume, so

@@ -2,11 +2,11 @@
 """Reproduce the paper's Table I on camera, with baselines, under one stated protocol.
 
 Every row trains with the same recipe for the same budget: by default the "table" recipe
-of loe_ref/recipes.py, the protocol of the 512 x 512 table (docs/results.md, "The 512 x
+of loe_ref/training/recipes.py, the protocol of the 512 x 512 table (docs/results.md, "The 512 x
 512 table"): batches of 4096 pixels from the epoch sampler, Adam at lr 3e-3 (1e-4 with
 SIREN's init) and beta2 0.99, cosine decay to 1/100, 2,000 full-image equivalents per row,
 an evaluation every 5 equivalents. Rows already finished in the output folder are reused
-and unfinished ones resume from their checkpoints (loe_ref/session.py), so an interrupted
+and unfinished ones resume from their checkpoints (loe_ref/runs/studies.py), so an interrupted
 table continues where it stopped.
 
     python scripts/reproduce.py --rows 3,1     # rows 3 and 1 of the 512 x 512 table

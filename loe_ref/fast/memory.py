@@ -33,7 +33,7 @@ def step_bytes(cfg, rows, dtype, backward=True):
     Per point: every layer keeps its gathered input (Ci values) and its pre-activation
     (sine: H values) or mask (leaky ReLU: H bytes); the routing plan; the output layer
     keeps the last activation; the backward pass holds two gradients of H values at a
-    time. docs/method.md, section 7 gives the formula.
+    time. docs/fast.md, "Memory" gives the formula.
     """
     s = np.dtype(dtype).itemsize
     L, H, d, C = cfg.layers, cfg.hidden, cfg.in_dims, cfg.out_channels

@@ -120,7 +120,7 @@ class Trainer:
     def fit(self, stop=None, progress=None, on_evaluation=None, on_checkpoint=None):
         """Train from the current iteration to ``opts.iters``.
 
-        ``stop()`` is asked after every step (rundir.StopSignals: Ctrl-C, SIGTERM, SIGHUP),
+        ``stop()`` is asked after every step (runs.signals.StopSignals: Ctrl-C, SIGTERM, SIGHUP),
         so the parameters and Adam state always belong to a whole number of steps. Every
         ``opts.eval_every`` steps an Evaluation joins the history and goes to
         ``on_evaluation``; every ``opts.checkpoint_every`` steps ``on_checkpoint()`` is
