@@ -1,29 +1,42 @@
 #!/usr/bin/env python3
 """Fit a Levels-of-Experts network to an image: python run.py --help."""
-import argparse
 import os
-import re
 import signal
 import sys
-from dataclasses import asdict
 
-from loe_ref.activations import ACTIVATIONS
-from loe_ref.backend import DEVICES
-from loe_ref.blending import BLENDS
-from loe_ref.grids import ARRANGEMENTS
-from loe_ref.network import INITS, Config
-from loe_ref.runs import checkpoint, folder, session
-from loe_ref.runs.files import TMP_PREFIX
-from loe_ref.runs.render import render
-from loe_ref.runs.resume import load_resumable, trained_image
-from loe_ref.runs.signals import InterruptSignals
-from loe_ref.training import recipes
-from loe_ref.training.data import BUNDLED, prepare_image
-from loe_ref.training.loop import Trainer
-from loe_ref.training.options import DTYPES, SCHEDULES, TrainOptions
-from loe_ref.training.sampler import SAMPLERS
+
+def _interrupted_while_starting(signum, frame):
+    """Ctrl-C while the libraries load: one line and 130, not a traceback (nothing is written yet)."""
+    sys.stderr.write("error: interrupted while starting; nothing was written\n")
+    os._exit(128 + signum)
+
+
+if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import argparse  # noqa: E402  (after the handler above: the imports below take a moment)
+import re  # noqa: E402
+from dataclasses import asdict  # noqa: E402
+
+from loe_ref.activations import ACTIVATIONS  # noqa: E402
+from loe_ref.backend import DEVICES  # noqa: E402
+from loe_ref.blending import BLENDS  # noqa: E402
+from loe_ref.grids import ARRANGEMENTS  # noqa: E402
+from loe_ref.network import INITS, Config  # noqa: E402
+from loe_ref.runs import checkpoint, folder, session  # noqa: E402
+from loe_ref.runs.files import is_temporary  # noqa: E402
+from loe_ref.runs.render import render  # noqa: E402
+from loe_ref.runs.resume import load_resumable, trained_image  # noqa: E402
+from loe_ref.runs.signals import InterruptSignals  # noqa: E402
+from loe_ref.training import recipes  # noqa: E402
+from loe_ref.training.data import BUNDLED, prepare_image  # noqa: E402
+from loe_ref.training.loop import Trainer  # noqa: E402
+from loe_ref.training.options import DTYPES, SCHEDULES, TrainOptions  # noqa: E402
+from loe_ref.training.sampler import SAMPLERS  # noqa: E402
 
 MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe")
+#: What a recipe fixes that a resumed run must keep.
+RECIPE_KEYS = ("batch", "sampler", "lr", "schedule", "beta2")
 MODEL_DEFAULTS = {k: v for k, v in asdict(Config()).items() if k in MODEL_KEYS}
 TRAIN_DEFAULTS = asdict(TrainOptions())
 
@@ -81,7 +94,7 @@ def parser():
     m.add_argument("--pe", type=non_negative_int, help=f"positional-encoding octaves, 0 = none {default('pe')}")
     t = p.add_argument_group("training", "Options left out take the values of --recipe (short: "
                                           f"{flags(recipes.describe('short'))})")
-    t.add_argument("--recipe", choices=tuple(recipes.RECIPES), default="short",
+    t.add_argument("--recipe", choices=tuple(recipes.RECIPES),
                    help="named training recipe: short (the default), table (the 512 x 512 table's "
                         "protocol, 2000 equivalents, lr 3e-3), full-batch (every pixel each step, 100 "
                         "iterations at constant lr 1e-2, beta2 0.999)")
@@ -139,13 +152,19 @@ def resolve(args):
     image = prepare_image(train["image"], train["size"])
     pixels = image.shape[0] * image.shape[1]
     if args.resume:
+        if args.recipe:                            # a resumed run keeps its checkpoint's recipe
+            asked = recipes.recipe_options(args.recipe, pixels, model["init"], iters=train["iters"])
+            differ = [f"{k} {asked[k]!r} (the checkpoint's: {train[k]!r})" for k in RECIPE_KEYS if asked[k] != train[k]]
+            if differ:
+                raise ValueError(f"--recipe {args.recipe} asks for {', '.join(differ)}, but a resumed run keeps its "
+                                 f"checkpoint's recipe; leave --recipe out")
         train.update(given_train)
         if args.equivalents is not None:
             if args.iters is not None:
                 raise ValueError("give the budget as --iters or as --equivalents, not both")
             train["iters"] = recipes.iterations(args.equivalents, pixels, train["batch"])
     else:
-        train.update(recipes.recipe_options(args.recipe, pixels, model["init"], equivalents=args.equivalents,
+        train.update(recipes.recipe_options(args.recipe or "short", pixels, model["init"], equivalents=args.equivalents,
                                             **given_train))
     opts = TrainOptions(**train)
     cfg = Config(in_dims=2, out_channels=1 if image.ndim == 2 else image.shape[2], **model)
@@ -168,6 +187,8 @@ def flags(text):
 
 
 def main(argv=None):
+    if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)       # loaded: Ctrl-C as usual from here
     args = parser().parse_args(argv)
     out = None
     try:
@@ -201,8 +222,10 @@ def main(argv=None):
     if not outcome.completed:
         print(f"stopped at iteration {summary['iterations']} of {opts.iters}; resume with "
               f"python run.py --resume {os.path.join(out, folder.CHECKPOINT)}")
-    print(f"peak PSNR {summary['peak_psnr']:.2f} dB at iteration {summary['peak_iteration']} "
-          f"(final {summary['final_psnr']:.2f} dB; {summary['seconds']:.1f} s of training, "
+    peak = "no evaluation recorded yet" if summary["peak_psnr"] is None else \
+        f"peak PSNR {summary['peak_psnr']:.2f} dB at iteration {summary['peak_iteration']}"
+    final = "-" if summary["final_psnr"] is None else f"{summary['final_psnr']:.2f} dB"
+    print(f"{peak} (final {final}; {summary['seconds']:.1f} s of training, "
           f"{summary['evaluation_seconds']:.1f} s of it in evaluations)")
     print(f"outputs in {out}")
     return outcome.exit_code
@@ -211,7 +234,7 @@ def main(argv=None):
 def outputs_complete(out):
     """True when folder ``out`` holds a summary and no temporary file of an interrupted write."""
     return (os.path.exists(os.path.join(out, folder.SUMMARY))
-            and not any(f.startswith(TMP_PREFIX) for f in os.listdir(out)))
+            and not any(is_temporary(f) is not None for f in os.listdir(out)))
 
 
 def render_only(args):

@@ -23,6 +23,23 @@ from .routing import expert_table
 from .workers import Workers, worker_count
 
 
+#: The largest grid scale whose cell indices floor(alpha p + beta) fit in int64 with room.
+MAX_SCALE = 2.0 ** 62
+
+
+def check_scales(cfg, dtype):
+    """Refuse grid scales that ``dtype`` coordinates or int64 cell indices cannot hold (a
+    scale of 2^130 overflows float32 and makes every expert index garbage)."""
+    alpha, beta = cfg.scales()
+    limit = min(float(np.finfo(dtype).max), MAX_SCALE)
+    worst = int(np.argmax(alpha))
+    if not np.isfinite(alpha[worst] + abs(beta).max()) or alpha[worst] + abs(beta).max() > limit:
+        lower = "`alpha`" if cfg.grid == "custom" else "`layers` or `tile`"
+        raise ValueError(f"layer {worst + 1} of `grid` {cfg.grid} (`layers` {cfg.layers}, `tile` {cfg.tile}) has the "
+                         f"scale {alpha[worst]:.3g}, more than {np.dtype(dtype).name} coordinates and int64 cell "
+                         f"indices hold ({limit:.3g}); lower {lower}")
+
+
 class Engine:
     """One run's parameters, targets and pixel grid on device ``xp``, and the processes that
     share its steps.
@@ -40,6 +57,7 @@ class Engine:
         if xp is np:
             single_threaded_blas()
             keep_freed_memory()
+        check_scales(cfg, dtype)
         cpus = usable_cpus() if xp is np else 1
         check_memory(cfg, y.shape[0], batch, chunk, dtype, processes=worker_count(cpus))
         self.values = y.astype(dtype)
@@ -57,6 +75,12 @@ class Engine:
             self.workers = Workers(worker_count(cpus), cfg, self.params, max(batch, 1), self.grid,
                                    self.target if self.grid.plans else None)
             self.flat, self.params = self.workers.flat, self.workers.params
+
+    def watch(self, stop):
+        """``stop()`` says whether a signal asked the run to end: worker processes that do not
+        finish a step soon after are then given up (workers.py), so the run ends in seconds."""
+        if self.workers is not None:
+            self.workers.stop_requested = stop or (lambda: False)
 
     def optimizer(self, lr, betas):
         """Adam over the parameters' flat array (bit-equal to loe_ref.optim.Adam)."""

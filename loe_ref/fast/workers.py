@@ -18,7 +18,9 @@ import ctypes
 import math
 import mmap
 import os
+import select
 import signal
+import time
 import weakref
 
 import numpy as np
@@ -28,7 +30,22 @@ from .flat import flat_views
 
 
 class WorkerError(RuntimeError):
-    """A worker process ended or failed, so the step's gradient is incomplete."""
+    """A worker process ended, failed, stopped or hung, so the step's gradient is incomplete."""
+
+
+#: Seconds between checks on the workers while the parent waits for their replies.
+POLL_SECONDS = 0.2
+#: Seconds the workers may still take to finish a command once a signal asked the run to end.
+STOP_GRACE = 5.0
+
+
+def _is_stopped(pid):
+    """True when process ``pid`` is stopped (state T or t in /proc/<pid>/stat; Linux only)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+    except (OSError, IndexError):
+        return False
 
 
 #: The parent's ends of every live worker's pipes, closed in each new worker after the fork.
@@ -80,6 +97,7 @@ class Workers:
         self.pred = None if grid is None or grid.plans is None else \
             shared_array((grid.coords.shape[0], cfg.out_channels), dtype)
         self.pipes, self.pids = [], []
+        self.stop_requested = lambda: False    # set by the training loop: has a signal asked to stop?
         for rank in range(1, count):
             parent_end, child_end = os.pipe(), os.pipe()          # (commands to the child), (replies)
             pid = os.fork()
@@ -150,19 +168,55 @@ class Workers:
             for _, w in self.pipes:
                 os.write(w, f"{kind} {P}".encode())
         except BrokenPipeError:
-            raise WorkerError("a worker process has ended; the run cannot go on (its last checkpoint is kept)") from None
+            raise WorkerError("a worker process has ended; the run cannot go on") from None
+        started = time.monotonic()
+        done = False
         try:
             mine = self._work(kind, P, 0)
             if meanwhile is not None:
                 meanwhile()
+            replies = self._replies(kind, time.monotonic() - started)
+            done = True
         finally:
-            replies = [os.read(r, 1) for r, _ in self.pipes]
+            if not done:              # an error or a second signal: no worker is waited for
+                self.close()
         if any(reply != b"0" for reply in replies):
             ended = sum(reply == b"" for reply in replies)
             raise WorkerError(f"{ended} worker process(es) ended and {len(replies) - ended} failed during a "
-                              f"{kind!r} command; the run cannot go on (its last checkpoint is kept)"
+                              f"{kind!r} command; the run cannot go on"
                               if ended else f"a worker process failed during a {kind!r} command")
         return mine
+
+    def _replies(self, kind, own_seconds):
+        """Each worker's one-byte reply (b"" when it ended), waiting at most a while for each.
+
+        A worker that is stopped (SIGSTOP, state T in /proc) is an error at once; once
+        ``stop_requested()`` says a signal asked the run to end, the workers get
+        ``STOP_GRACE`` seconds, or three times the parent's own share of the command,
+        before they count as stuck. Stuck or stopped workers are killed (``close``)."""
+        replies = {}
+        waiting = {r: pid for (r, _), pid in zip(self.pipes, self.pids)}
+        stop_seen = None
+        while waiting:
+            ready, _, _ = select.select(list(waiting), [], [], POLL_SECONDS)
+            for r in ready:
+                replies[r] = os.read(r, 1)
+                del waiting[r]
+            stopped = [pid for pid in waiting.values() if _is_stopped(pid)]
+            if stopped:
+                self.close()
+                raise WorkerError(f"worker process {stopped[0]} is stopped (SIGSTOP) during a {kind!r} command; "
+                                  f"the run cannot go on")
+            if waiting and stop_seen is None and self.stop_requested():
+                stop_seen = time.monotonic()
+            if waiting and stop_seen is not None and \
+                    time.monotonic() - stop_seen > max(STOP_GRACE, 3 * own_seconds):
+                pids = sorted(waiting.values())
+                self.close()
+                raise WorkerError(f"worker process {pids[0]} did not finish a {kind!r} command within "
+                                  f"{max(STOP_GRACE, 3 * own_seconds):.0f} s of the signal to stop; "
+                                  f"the run cannot go on")
+        return [replies[r] for r, _ in self.pipes]
 
     def sse_and_grads(self, p=None, target=None, experts=None, meanwhile=None):
         """shards.sse_and_grads of the batch (of the whole grid when p is None), its subtrees
@@ -196,6 +250,8 @@ class Workers:
 
 
 def _close(pipes, pids):
+    """Close every pipe (a worker exits at its end of file) and reap the workers; one that has
+    not exited within a second (stopped, or stuck in a command) is killed."""
     for r, w in pipes:
         try:
             os.write(w, b"quit")
@@ -204,10 +260,16 @@ def _close(pipes, pids):
         os.close(w)
         os.close(r)
         _PARENT_FDS.difference_update((r, w))
+    deadline = time.monotonic() + 1.0
     for pid in pids:
         try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
+            while os.waitpid(pid, os.WNOHANG) == (0, 0):
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.01)
+        except (ChildProcessError, ProcessLookupError):
             pass
     pipes.clear()
     pids.clear()

@@ -34,20 +34,29 @@ def save(path, params, cfg, extra=None, meta=None):
 MAX_MEMBER_BYTES = 2 ** 31
 
 
-def member_headers(path):
-    """{name: (shape, dtype)} of every array in the .npz at ``path``, read from the headers only."""
+def member_headers(zf, path):
+    """{name: (shape, dtype)} of every member of the open .npz ``zf``, from the headers only.
+
+    Every member must be an array named ``<name>.npy``, and no name may come twice: NumPy
+    would otherwise read a member ``W1`` in place of ``W1.npy``."""
     headers = {}
-    with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            if not info.filename.endswith(".npy"):
-                continue
-            with zf.open(info) as fh:
-                version = np.lib.format.read_magic(fh)
-                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                    np.lib.format.read_array_header_2_0
-                shape, _, dtype = read(fh)
-            headers[info.filename[:-4]] = (shape, dtype)
+    for info in zf.infolist():
+        if not info.filename.endswith(".npy") or info.filename[:-4] in headers:
+            raise CheckpointError(f"checkpoint {path!r}: unexpected member {info.filename!r} (a checkpoint holds "
+                                  f"one <name>.npy array per name)")
+        with zf.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(fh)
+        headers[info.filename[:-4]] = (shape, dtype)
     return headers
+
+
+def _read(zf, name):
+    """The array of member ``<name>.npy``, read by that exact name, without pickle."""
+    with zf.open(name + ".npy") as fh:
+        return np.lib.format.read_array(fh, allow_pickle=False)
 
 
 #: Largest text member (the configuration, the metadata) a checkpoint may declare.
@@ -76,15 +85,16 @@ def load(path):
     if not os.access(path, os.R_OK):
         raise CheckpointError(f"cannot read checkpoint {path!r}: permission denied")
     try:
-        headers = member_headers(path)
-        for name in ("config", "meta"):
-            shape, dtype = headers.get(name, (None, None))
-            if dtype is None or dtype.kind != "U" or shape != () or dtype.itemsize > MAX_TEXT_BYTES:
-                raise CheckpointError(f"checkpoint {path!r}: member {name!r} is "
-                                      f"{'missing' if dtype is None else f'{shape} {dtype}'}; expected JSON text")
-        with np.load(path, allow_pickle=False) as npz:
-            cfg = Config.from_json(str(npz["config"]))
-            meta = json.loads(str(npz["meta"]))
+        with zipfile.ZipFile(path) as zf:
+            headers = member_headers(zf, path)
+            for name in ("config", "meta"):
+                shape, dtype = headers.get(name, (None, None))
+                if dtype is None or dtype.kind != "U" or shape != () or dtype.itemsize > MAX_TEXT_BYTES:
+                    raise CheckpointError(f"checkpoint {path!r}: member {name!r} is "
+                                          f"{'missing' if dtype is None else f'{shape} {dtype}'}; expected JSON text")
+            cfg = Config.from_json(str(_read(zf, "config")))
+            meta = json.loads(str(_read(zf, "meta")))
+            check_meta(path, meta)
             expected, total = expected_members(cfg), 0
             for name, (shape, dtype) in headers.items():
                 if name in ("config", "meta"):
@@ -102,11 +112,12 @@ def load(path):
             if total > MAX_MEMBER_BYTES or (available is not None and total > available):
                 raise CheckpointError(f"checkpoint {path!r} declares {total / 2 ** 30:.1f} GiB of arrays, more than "
                                       f"{'this machine has available' if total <= MAX_MEMBER_BYTES else 'any loe_ref checkpoint holds'}")
-            arrays = {k: npz[k] for k in headers if k not in ("config", "meta")}
+            arrays = {k: _read(zf, k) for k in headers if k not in ("config", "meta")}
     except CheckpointError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, EOFError, MemoryError, zipfile.BadZipFile) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
+    except (OSError, ValueError, KeyError, TypeError, EOFError, MemoryError, RecursionError,
+            zipfile.BadZipFile) as exc:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise CheckpointError(f"cannot read checkpoint {path!r}: not a complete loe_ref checkpoint "
                               f"({type(exc).__name__}: {reason})") from None
     names = param_names(cfg)
@@ -116,6 +127,45 @@ def load(path):
     params = {n: arrays.pop(n) for n in names}
     check_finite(path, params, "parameter")
     return cfg, params, arrays, meta
+
+
+def _count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _row(v):
+    return isinstance(v, list) and len(v) == 4 and _count(v[0]) and all(_number(x) or x is None for x in v[1:])
+
+
+#: The record's fields a checkpoint may hold, each with the check of its value and its wording.
+META_FIELDS = {
+    "iteration": (_count, "a non-negative integer"), "adam_t": (_count, "a non-negative integer"),
+    "elapsed": (lambda v: _number(v) and 0 <= v < float("inf"), "non-negative seconds"),
+    "evaluation_seconds": (lambda v: _number(v) and 0 <= v < float("inf"), "non-negative seconds"),
+    "first_loss": (lambda v: v is None or _number(v), "a number or null"),
+    "history": (lambda v: isinstance(v, list) and all(_row(r) for r in v), "a list of [iteration, loss, psnr, seconds] rows"),
+    "best": (lambda v: isinstance(v, list) and len(v) == 2 and (_number(v[0]) or v[0] is None) and _count(v[1]),
+             "[psnr, iteration]"),
+    "options": (lambda v: isinstance(v, dict), "a mapping of training options"),
+    "image_sha256": (lambda v: isinstance(v, str), "text"), "image_path": (lambda v: isinstance(v, str), "text"),
+    "cwd": (lambda v: isinstance(v, str), "text"),
+}
+
+
+def check_meta(path, meta):
+    """Raise CheckpointError naming the first record field of the wrong type (the fields a
+    checkpoint of an earlier version lacks are checked where they are needed)."""
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"checkpoint {path!r}: its record is {type(meta).__name__}; expected a mapping")
+    for field, (ok, expected) in META_FIELDS.items():
+        if field in meta and not ok(meta[field]):
+            shown = repr(meta[field])
+            raise CheckpointError(f"checkpoint {path!r}: record field {field!r} is "
+                                  f"{shown if len(shown) <= 60 else shown[:57] + '...'}; expected {expected}")
 
 
 def check_finite(path, arrays, what):
@@ -138,18 +188,3 @@ def check_training_state(path, params, extra, meta):
         raise CheckpointError(f"checkpoint {path!r} cannot be resumed: it lacks {', '.join(lacking[:4])}"
                               f"{' ...' if len(lacking) > 4 else ''} (it can be rendered, not resumed)")
     check_finite(path, extra, "Adam state")
-    for field in ("iteration", "adam_t"):
-        value = meta[field]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise CheckpointError(f"checkpoint {path!r}: meta field {field!r} is {value!r}; expected a "
-                                  f"non-negative integer")
-    if not isinstance(meta["elapsed"], (int, float)) or not 0 <= meta["elapsed"] < float("inf"):
-        raise CheckpointError(f"checkpoint {path!r}: meta field 'elapsed' is {meta['elapsed']!r}; expected "
-                              f"non-negative seconds")
-    if not isinstance(meta["history"], list) or not all(isinstance(r, list) and len(r) == 4 for r in meta["history"]):
-        raise CheckpointError(f"checkpoint {path!r}: meta field 'history' is not a list of "
-                              f"[iteration, loss, psnr, seconds] rows")
-    if not isinstance(meta["best"], list) or len(meta["best"]) != 2:
-        raise CheckpointError(f"checkpoint {path!r}: meta field 'best' is {meta['best']!r}; expected [psnr, iteration]")
-    if not isinstance(meta["options"], dict):
-        raise CheckpointError(f"checkpoint {path!r}: meta field 'options' is not a mapping of training options")

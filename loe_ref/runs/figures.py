@@ -35,6 +35,11 @@ def expert_mosaic(maps, gap=4):
     return out
 
 
+def available():
+    """True where matplotlib is installed (the plots are drawn)."""
+    return _pyplot() is not None
+
+
 def _pyplot():
     """matplotlib's pyplot on the file-only Agg backend, or None where it is not installed."""
     try:
@@ -78,23 +83,25 @@ def plot_comparison(path, target, recon, psnr_db, iteration, full_scale=0.1):
     return True
 
 
-def plot_experts(path, maps, crops, alpha, scale):
+def plot_experts(path, maps, crops, alpha, scale, layers=None):
     """Each layer's expert map (top) and a zoomed crop of its top-left pixels (bottom).
 
     maps (L, h, w): the whole image sampled at ``scale`` panel pixels per image pixel;
     crops (L, ch, cw): the top-left ch x cw image pixels at full resolution, marked by a
-    box on the whole view (the finest layers alias at panel size). False without matplotlib.
+    box on the whole view (the finest layers alias at panel size); ``layers``: the numbers
+    (1-based) of the L layers shown, 1..L by default. False without matplotlib.
     """
     plt = _pyplot()
     if plt is None:
         return False
     L, ch, cw = crops.shape
+    layers = range(1, L + 1) if layers is None else layers
     fig, axes = plt.subplots(2, L, figsize=(1.9 * L, 4.6), dpi=110, squeeze=False)
     for i in range(L):
         top, bottom = axes[0, i], axes[1, i]
         top.imshow(PALETTE[maps[i] % len(PALETTE)], interpolation="nearest")
         top.add_patch(plt.Rectangle((-0.5, -0.5), cw * scale, ch * scale, fill=False, ec="black", lw=1.2))
-        top.set_title(f"layer {i + 1}, alpha {alpha[i]:g}", fontsize=8)
+        top.set_title(f"layer {layers[i]}, alpha {alpha[i]:g}", fontsize=8)
         bottom.imshow(PALETTE[crops[i] % len(PALETTE)], interpolation="nearest")
         bottom.set_title(f"top-left {ch} x {cw} px", fontsize=7)
         for ax in (top, bottom):

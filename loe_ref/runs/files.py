@@ -6,23 +6,34 @@ place, so an interrupted run never leaves a half-written file behind.
 import csv
 import io
 import json
+import math
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 
 import numpy as np
 
+#: Temporaries are named .loe_ref-tmp-<pid>-<8 random characters><suffix> (``is_temporary``):
+#: the pid tells whose they are, and no file loe_ref did not write has such a name.
+TMP_PREFIX = ".loe_ref-tmp-"
+_TEMPORARY = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-[a-z0-9_]{8}(\.[A-Za-z0-9]+)?")
 
-#: Temporaries are named .tmp-<pid>-<random><suffix>: the pid tells whose they are.
-TMP_PREFIX = ".tmp-"
+
+def is_temporary(name):
+    """The writer's pid when ``name`` is one of loe_ref's temporaries, else None."""
+    match = _TEMPORARY.fullmatch(name)
+    return int(match.group(1)) if match else None
 
 
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path`` (same suffix); rename it to ``path`` on success.
 
-    The temporaries that processes no longer alive left in that folder (a SIGKILL, a power
-    cut) are removed first.
+    As durable writers do, the temporary's data reach the disk (fsync) before the rename,
+    and the folder's entry after it, so a power cut leaves the old file or the new one,
+    never an empty one. loe_ref's own temporaries that processes no longer alive left in
+    that folder (a SIGKILL, a power cut) are removed first; no other file is touched.
     """
     folder = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(folder, exist_ok=True)
@@ -32,7 +43,9 @@ def atomic_path(path):
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())           # mkstemp makes 0600; give the user's usual mode
+        _fsync(tmp, os.O_RDONLY)
         os.replace(tmp, path)
+        _fsync(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError as exc:
         if exc.filename is None:                  # name the file (a full disk does not)
             raise OSError(exc.errno, f"{exc.strerror or exc} while writing {os.fspath(path)!r}") from None
@@ -42,15 +55,34 @@ def atomic_path(path):
             os.remove(tmp)
 
 
-def remove_stale_temporaries(folder):
-    """Remove the temporaries in ``folder`` whose writer process has ended."""
+def _fsync(path, flags):
+    """Flush ``path`` (a file, or a folder's entries) to the disk; a folder that cannot be
+    opened for it (not POSIX) is left to the system."""
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        if os.path.isdir(path):
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not os.path.isdir(path):
+            raise
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(folder, everyone=False):
+    """Remove loe_ref's temporaries in ``folder`` whose writer process has ended (all of
+    them with ``everyone``, under a folder's lock); no other file is touched."""
     try:
         names = os.listdir(folder)
     except OSError:
         return
     for name in names:
-        pid = name[len(TMP_PREFIX):].split("-", 1)[0]
-        if not name.startswith(TMP_PREFIX) or not pid.isdigit() or _alive(int(pid)):
+        pid = is_temporary(name)
+        if pid is None or (not everyone and _alive(pid)):
             continue
         try:
             os.remove(os.path.join(folder, name))
@@ -80,7 +112,19 @@ def write_text(path, text):
 
 
 def write_json(path, obj):
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    """Strict JSON: a value that is not a finite number (a PSNR before any evaluation, an
+    infinite PSNR) is written as null, never as NaN or Infinity."""
+    write_text(path, json.dumps(_finite(obj), indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def _finite(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def write_csv(path, header, rows):

@@ -4,10 +4,9 @@ docs/runs.md. A run folder holds the files of exactly one run: a folder that hol
 another run is refused unless ``overwrite`` removes that run's files first, and a folder
 that another process is training in is refused while that process lives.
 """
-import glob
 import os
 
-from .files import TMP_PREFIX
+from .files import remove_stale_temporaries
 
 try:
     import fcntl
@@ -54,9 +53,8 @@ def remove_run(out):
 
 
 def _remove_temporaries(out):
-    """Every temporary in ``out``: under the folder's lock, none belongs to a write in progress."""
-    for tmp in glob.glob(os.path.join(glob.escape(out), TMP_PREFIX + "*")):
-        os.remove(tmp)
+    """Every loe_ref temporary in ``out``: under the folder's lock, none belongs to a write in progress."""
+    remove_stale_temporaries(out, everyone=True)
 
 
 #: The lock file of a folder in use (it holds the pid of the process using the folder).

@@ -7,6 +7,7 @@ size before anything is allocated (memory.check_render); the grid is evaluated i
 import numpy as np
 
 from ..backend import get_xp, to_device, to_host
+from ..fast.engine import check_scales
 from ..fast.grid import chunked_predictions
 from ..fast.memory import check_render
 from ..training.data import target_image
@@ -19,6 +20,7 @@ def render(path, size, out_path, device="cpu", chunk=65536):
     cfg, params, _, _ = checkpoint.load(path)
     if cfg.in_dims != 2:
         raise ValueError(f"checkpoint {path!r} is a {cfg.in_dims}-D signal; rendering needs an image")
+    check_scales(cfg, np.float32)
     check_render(cfg, size, chunk)
     xp = get_xp(device)
     dev = {k: to_device(v, xp) for k, v in params.items()}

@@ -5,7 +5,10 @@ time (``seconds`` of training, evaluations included, and ``evaluation_seconds`` 
 of evaluations. metrics.csv holds the same history, rewritten at every evaluation, so a
 run in progress can be followed.
 """
+import math
 import os
+
+import numpy as np
 
 from ..backend import to_host
 from ..fast.cpu import cpu_name
@@ -20,6 +23,8 @@ from .files import write_csv, write_json, write_png
 EXPERT_PANEL = 512
 # Side of the zoomed crop of experts.png, in image pixels.
 EXPERT_CROP = 64
+# Most layers experts.png shows (evenly spaced, the first and last included).
+EXPERT_LAYERS = 16
 
 
 def write_metrics(out, history):
@@ -31,7 +36,8 @@ def summary(trainer):
     """The run's result as a JSON-ready dict."""
     final = trainer.final_row()
     pixels = int(trainer.target.shape[0])
-    return {"peak_psnr": trainer.best[0], "peak_iteration": trainer.best[1],
+    evaluated = math.isfinite(trainer.best[0])
+    return {"peak_psnr": trainer.best[0] if evaluated else None, "peak_iteration": trainer.best[1] if evaluated else None,
             "final_psnr": final.psnr, "final_iteration": final.iteration, "iterations": trainer.iteration,
             "parameters": param_count(trainer.cfg), "seconds": round(trainer.elapsed, 3),
             "seconds_per_iteration": round(trainer.elapsed / max(trainer.iteration, 1), 4),
@@ -42,23 +48,53 @@ def summary(trainer):
             "history": [row._asdict() for row in trainer.history]}
 
 
-def write(out, trainer):
-    """Reconstruction, error map, comparison, training curves, expert maps and summary.json
-    of ``trainer``'s run in folder ``out``; returns the summary."""
-    cfg, image, shape = trainer.cfg, trainer.image, trainer.image.shape[:2]
-    recon = target_image(to_host(trainer.predict_image()), image.shape)
-    final = trainer.final_row()
-    write_png(os.path.join(out, folder.PICTURES["reconstruction"]), recon)
-    write_png(os.path.join(out, folder.PICTURES["error"]), figures.error_map(recon, image))
-    figures.plot_comparison(os.path.join(out, folder.PICTURES["comparison"]), image, recon, final.psnr, final.iteration)
-    curve = figures.plot_training(os.path.join(out, folder.PICTURES["curves"]), trainer.history)
-    alpha, beta = cfg.scales()
-    scale = min(1.0, EXPERT_PANEL / max(shape))           # bounded picture for large images
-    maps = expert_maps(tuple(max(1, round(s * scale)) for s in shape), alpha, beta, cfg.tile)
-    crops = expert_maps(shape, alpha, beta, cfg.tile, window=(EXPERT_CROP, EXPERT_CROP))
-    if not figures.plot_experts(os.path.join(out, folder.PICTURES["experts"]), maps, crops, alpha, scale):
-        write_png(os.path.join(out, folder.PICTURES["experts"]), figures.expert_mosaic(maps))
-    result = dict(summary(trainer), psnr_plot=curve)
+def write(out, trainer, stop=None):
+    """summary.json and metrics.csv of ``trainer``'s run in folder ``out``, then its pictures:
+    reconstruction, error map, comparison, training curves and expert maps. The record comes
+    first; once ``stop()`` says a signal asked the run to end, the pictures left are skipped
+    (the summary names them). Returns the summary."""
+    result = dict(summary(trainer), psnr_plot=figures.available())
+    write_metrics(out, trainer.history)
     write_json(os.path.join(out, folder.SUMMARY), result)
+    skipped = [name for name, draw in _pictures(out, trainer) if (stop is not None and stop()) or draw()]
+    if skipped:
+        result["pictures_skipped"] = skipped
+        write_json(os.path.join(out, folder.SUMMARY), result)
     return result
 
+
+def _pictures(out, trainer):
+    """(file name, draw()) of each picture, in the order they are drawn; draw() returns None."""
+    cfg, image, shape = trainer.cfg, trainer.image, trainer.image.shape[:2]
+    final = trainer.final_row()
+    recon = {}
+
+    def path(kind):
+        return os.path.join(out, folder.PICTURES[kind])
+
+    def reconstruction():
+        recon["image"] = target_image(to_host(trainer.predict_image()), image.shape)
+        write_png(path("reconstruction"), recon["image"])
+
+    def error():
+        write_png(path("error"), figures.error_map(recon["image"], image))
+
+    def comparison():
+        figures.plot_comparison(path("comparison"), image, recon["image"], final.psnr, final.iteration)
+
+    def curves():
+        figures.plot_training(path("curves"), trainer.history)
+
+    def experts():
+        alpha, beta = cfg.scales()
+        shown = np.unique(np.linspace(0, cfg.layers - 1, min(cfg.layers, EXPERT_LAYERS)).round().astype(int))
+        alpha, beta = alpha[shown], beta[shown]
+        scale = min(1.0, EXPERT_PANEL / max(shape))           # bounded picture for large images
+        maps = expert_maps(tuple(max(1, round(s * scale)) for s in shape), alpha, beta, cfg.tile)
+        crops = expert_maps(shape, alpha, beta, cfg.tile, window=(EXPERT_CROP, EXPERT_CROP))
+        if not figures.plot_experts(path("experts"), maps, crops, alpha, scale, layers=list(shown + 1)):
+            write_png(path("experts"), figures.expert_mosaic(maps))
+
+    return [(folder.PICTURES[k], f) for k, f in (("reconstruction", reconstruction), ("error", error),
+                                                  ("comparison", comparison), ("curves", curves),
+                                                  ("experts", experts))]

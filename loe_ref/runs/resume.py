@@ -8,7 +8,6 @@ Checkpoints written before a field existed take that field's old default.
 import os
 from dataclasses import asdict
 
-from ..training.data import image_fingerprint
 from ..training.options import TrainOptions
 from . import checkpoint
 
@@ -25,13 +24,6 @@ def load_resumable(path, cfg, opts, fingerprint=None):
     under whatever path, instead of the image's name.
     """
     saved_cfg, params, extra, meta = checkpoint.load(path)
-    keys = RESUME_KEYS
-    if fingerprint is not None and meta.get("image_sha256"):
-        if meta["image_sha256"] != fingerprint:
-            raise checkpoint.CheckpointError(
-                f"checkpoint {path!r} was trained on other pixels: {meta.get('image_path')!r} then, "
-                f"{opts.image!r} now (their sha256 differ); give `image` the picture it was trained on")
-        keys = tuple(k for k in RESUME_KEYS if k != "image")
     if saved_cfg != cfg:
         diff = [f"{k}: {v!r} in the checkpoint, {getattr(cfg, k)!r} now"
                 for k, v in asdict(saved_cfg).items() if getattr(cfg, k) != v]
@@ -40,12 +32,21 @@ def load_resumable(path, cfg, opts, fingerprint=None):
     saved, now = dict(meta["options"]), asdict(opts)
     saved.setdefault("sampler", "replacement")       # the only sampler before "epoch" existed
     saved.setdefault("beta2", 0.999)
-    saved["lr"] = TrainOptions(**saved).learning_rate(cfg)     # the rates in effect
+    try:
+        saved["lr"] = TrainOptions(**saved).learning_rate(cfg)     # the rates in effect
+    except (TypeError, ValueError) as exc:
+        raise checkpoint.CheckpointError(f"checkpoint {path!r}: its training options are not valid ({exc})") from None
     now["lr"] = opts.learning_rate(cfg)
+    same_pixels = fingerprint is not None and meta.get("image_sha256") == fingerprint
+    keys = tuple(k for k in RESUME_KEYS if k != "image") if same_pixels else RESUME_KEYS
     diff = [f"{k}: {saved.get(k)!r} in the checkpoint, {now[k]!r} now" for k in keys if saved.get(k) != now[k]]
     if opts.schedule != "constant" and saved.get("iters") != opts.iters:
         diff.append(f"iters: {saved.get('iters')!r} in the checkpoint, {opts.iters!r} now "
                     f"({opts.schedule} schedule, which depends on the run's length: a longer run starts anew)")
+    if fingerprint is not None and meta.get("image_sha256") and not same_pixels and not diff:
+        raise checkpoint.CheckpointError(
+            f"checkpoint {path!r} was trained on other pixels: {meta.get('image_path')!r} then, "
+            f"{opts.image!r} now (their sha256 differ); give `image` the picture it was trained on")
     if diff:
         raise checkpoint.CheckpointError(f"checkpoint {path!r} was trained differently ({'; '.join(diff)})")
     return params, extra, meta

@@ -29,13 +29,31 @@ def image_size(source):
     """
     if not os.path.exists(source):
         return None
+    _regular_file(source)
     try:
         from PIL import Image
         with Image.open(source) as im:
             width, height = im.size
-            return height, width, len(im.getbands())
+            return height, width, 3 if im.mode == "CMYK" else len(im.getbands())
     except Exception:
         return None          # not an image Pillow knows: the reader will say what is wrong
+
+
+def _regular_file(source):
+    """Refuse a path that is not a regular file (a FIFO would block the reader for ever)."""
+    if not os.path.isfile(source):
+        raise ImageError(f"image {source!r} is not a regular file (a folder, a pipe or a device); "
+                         f"give an image file or a bundled picture")
+
+
+def _pillow_mode(source):
+    """Pillow's mode of the image file (e.g. "RGB", "CMYK"), or None when Pillow cannot tell."""
+    try:
+        from PIL import Image
+        with Image.open(source) as im:
+            return im.mode
+    except Exception:
+        return None
 
 
 def load_image(source):
@@ -44,9 +62,15 @@ def load_image(source):
     ``source`` is the name of a bundled scikit-image picture or a path to an image file.
     """
     if os.path.exists(source):
+        _regular_file(source)
         from skimage import io
         try:
-            img = io.imread(source)
+            if _pillow_mode(source) == "CMYK":          # converted as Pillow does, not read as RGBA
+                from PIL import Image
+                with Image.open(source) as im:
+                    img = np.asarray(im.convert("RGB"))
+            else:
+                img = io.imread(source)
         except Exception as exc:
             reason = (str(exc).splitlines() or [""])[0].rstrip(".")
             raise ImageError(f"cannot read image file {source!r} ({type(exc).__name__}: {reason})") from None
@@ -71,6 +95,11 @@ def _to_unit_float(img, source):
     if np.issubdtype(img.dtype, np.integer):
         return img.astype(np.float64) / np.iinfo(img.dtype).max
     if np.issubdtype(img.dtype, np.floating):
+        bad = np.argwhere(~np.isfinite(img))
+        if bad.size:
+            at = tuple(int(v) for v in bad[0])
+            raise ImageError(f"image {source!r} has a non-finite value ({img[at]}) at pixel {at[:2]}"
+                             f"{f' channel {at[2]}' if len(at) > 2 else ''}; pixel values must be finite numbers")
         return np.clip(img.astype(np.float64), 0.0, 1.0)
     raise ImageError(f"image {source!r} has unsupported pixel type {img.dtype}")
 

@@ -62,6 +62,7 @@ class Trainer:
         self.iteration, self.elapsed, self.history, self.best = 0, 0.0, [], (-math.inf, 0)
         self.evaluation_seconds = 0.0      # of ``elapsed``, the time spent in evaluations
         self.first_loss = None             # the untrained network's loss, the yardstick of divergence
+        self.last_loss = None              # the last step's loss (a device scalar), checked before a checkpoint
         self.stop_row = None               # the evaluation at a stop between evaluations (not recorded)
 
     def restore(self, params, extra, meta):
@@ -131,10 +132,11 @@ class Trainer:
         """
         start = time.perf_counter() - self.elapsed
         loss = None
+        self.engine.watch(stop)
         # A diverging run ends with one clear TrainingError, not with NumPy overflow warnings.
         with np.errstate(over="ignore", invalid="ignore"):
             while self.iteration < self.opts.iters and not (stop and stop()):
-                loss = self.step(self.iteration)
+                loss = self.last_loss = self.step(self.iteration)
                 if self.first_loss is None:
                     self.first_loss = float(loss)
                 self.iteration += 1
@@ -167,17 +169,25 @@ class Trainer:
         return self.history[-1] if self.history else Evaluation(self.iteration, math.nan, math.nan, self.elapsed)
 
     def measure(self, loss):
-        """The Evaluation now; a loss that is not finite, or that grew past DIVERGED times the
-        first step's (the untrained network's), stops the run as diverged."""
+        """The Evaluation now, after ``check_divergence(loss)``."""
+        self.check_divergence(loss)
+        t0 = time.perf_counter()
+        value = self.psnr()
+        self.evaluation_seconds += time.perf_counter() - t0
+        return Evaluation(self.iteration, loss, value, round(self.elapsed, 3))
+
+    def check_divergence(self, loss=None):
+        """Raise TrainingError when ``loss`` (default: the last step's) is not finite, or grew
+        past DIVERGED times the run's first step's (the untrained network's): the run diverged."""
+        if loss is None:
+            if self.last_loss is None:
+                return
+            loss = float(self.last_loss)
         if not math.isfinite(loss):
             raise TrainingError(f"the loss became {loss} at iteration {self.iteration}; {self.likely_cause()}")
         if self.first_loss is not None and loss > DIVERGED * self.first_loss:
             raise TrainingError(f"the loss grew to {loss:.3g} at iteration {self.iteration}, more than {DIVERGED} x "
                                 f"the first step's {self.first_loss:.3g}: the run diverged; {self.likely_cause()}")
-        t0 = time.perf_counter()
-        value = self.psnr()
-        self.evaluation_seconds += time.perf_counter() - t0
-        return Evaluation(self.iteration, loss, value, round(self.elapsed, 3))
 
     def likely_cause(self):
         """What most likely made the run diverge, as advice naming the parameter to change."""
@@ -188,7 +198,8 @@ class Trainer:
         if self.cfg.pe > bits:
             return (f"`pe` {self.cfg.pe} asks for frequencies up to 2^{self.cfg.pe - 1} pi, beyond what "
                     f"{self.dtype} coordinates resolve ({bits} octaves at most); lower `pe` (8 to 10 is usual)")
-        return f"try a lower `lr` (now {self.opts.learning_rate(self.cfg):g})"
+        return (f"start a new run with a lower `lr` (now {self.opts.learning_rate(self.cfg):g}; a resumed run keeps "
+                f"its rate)")
 
     def non_finite(self):
         """Names of the parameters and Adam moments holding a value that is not finite."""

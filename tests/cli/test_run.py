@@ -13,6 +13,7 @@ from skimage import io
 import run
 from loe_ref.backend import gpu_available
 from loe_ref.runs import checkpoint
+from loe_ref.runs.files import is_temporary
 from tests.helpers import ROOT, SMALL, default_signals, refused
 from tests.helpers import run_cli as _run
 
@@ -37,7 +38,7 @@ def test_end_to_end_outputs_exist_and_parse(tmp_path, capsys):
         assert io.imread(out / name).ndim == 3
     cfg_ck, params, _, meta = checkpoint.load(out / "checkpoint.npz")
     assert meta["iteration"] == 6 and cfg_ck.layers == 3
-    assert not [f for f in os.listdir(out) if f.startswith(".tmp")]
+    assert not [f for f in os.listdir(out) if is_temporary(f) is not None]
 
 
 

@@ -51,19 +51,24 @@ def test_a_full_disk_leaves_the_last_checkpoint_and_no_temporary(tmp_path, monke
 
 def test_temporaries_of_ended_processes_are_removed_by_the_next_write(tmp_path, capsys):
     """A render killed with SIGKILL leaves its temporary; the next write into that folder
-    removes it, and never a temporary of a process still alive."""
+    removes it, and never a temporary of a process still alive, nor a file loe_ref did not
+    name (a user's .tmp-<pid>-notes.txt in a foreign folder was once deleted)."""
     from loe_ref.runs.files import TMP_PREFIX, write_text
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
-    stale = tmp_path / f"{TMP_PREFIX}{ended.pid}-abc.png"
-    live = tmp_path / f"{TMP_PREFIX}{os.getpid()}-def.png"
+    stale = tmp_path / f"{TMP_PREFIX}{ended.pid}-abcd1234.png"
+    live = tmp_path / f"{TMP_PREFIX}{os.getpid()}-defg5678.png"
+    foreign = [tmp_path / f".tmp-{ended.pid}-notes.txt", tmp_path / f"{TMP_PREFIX}{ended.pid}-notes.txt.bak"]
     stale.write_bytes(b"half a png")
     live.write_bytes(b"being written")
+    for f in foreign:                                     # a user's files that only look like temporaries
+        f.write_bytes(b"not loe_ref's")
     out = tmp_path / "run"
     assert train_small(capsys, out)[0] == 0
     code, _, err = _run(capsys, "--render", str(out / "checkpoint.npz"), "--size", "8", "8",
                         "--out", str(tmp_path / "r.png"))
     assert code == 0, err
     assert not stale.exists() and live.exists() and (tmp_path / "r.png").exists()
+    assert all(f.exists() for f in foreign)
     write_text(str(tmp_path / "note.txt"), "x")
     assert live.exists()

@@ -14,6 +14,7 @@ import run
 from loe_ref.network import Config
 from loe_ref.runs import checkpoint, folder, session, signals
 from loe_ref.runs.progress import Progress
+from loe_ref.runs.files import TMP_PREFIX
 from tests.helpers import ROOT, SMALL, default_signals, snapshot, train_small
 from tests.helpers import run_cli as _run
 
@@ -46,7 +47,7 @@ def test_prepare_removes_the_old_run_before_anything_is_written(tmp_path):
     out.mkdir()
     for f in folder.RUN_FILES:
         (out / f).write_text("old")
-    (out / ".tmp-abc.npz").write_text("partial")
+    (out / f"{TMP_PREFIX}999999-abcd1234.npz").write_text("partial")
     folder.prepare(str(out), overwrite=True)
     assert os.listdir(out) == []
 

@@ -17,6 +17,7 @@ from skimage import io
 import run
 from loe_ref.backend import gpu_available
 from loe_ref.runs import checkpoint
+from loe_ref.runs.files import is_temporary
 from tests.helpers import ROOT, SMALL, default_signals
 from tests.helpers import run_cli as _run
 
@@ -45,5 +46,5 @@ def test_an_interrupted_render_leaves_no_temporary(tmp_path, capsys, sig):
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig and "was not written" in stderr, stderr
-    assert not png.exists() and not [f for f in os.listdir(png.parent) if f.startswith(".tmp")] \
+    assert not png.exists() and not [f for f in os.listdir(png.parent) if is_temporary(f) is not None] \
         if png.parent.exists() else True

@@ -25,7 +25,7 @@ def test_pictures_and_summary(tmp_path, trained, monkeypatch, matplotlib):
     if not matplotlib:
         monkeypatch.setattr(figures, "_pyplot", lambda: None)
     summary = report.write(str(tmp_path), trained)
-    names = {"reconstruction.png", "error.png", "experts.png", "summary.json"}
+    names = {"reconstruction.png", "error.png", "experts.png", "summary.json", "metrics.csv"}
     names |= {"comparison.png", "psnr.png"} if matplotlib else set()
     assert set(os.listdir(tmp_path)) == names
     recon = io.imread(tmp_path / "reconstruction.png")

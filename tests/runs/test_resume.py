@@ -19,6 +19,7 @@ import run
 from loe_ref.network import Config
 from loe_ref.runs import checkpoint, folder, session, signals
 from loe_ref.runs.progress import Progress
+from loe_ref.runs.files import TMP_PREFIX
 from tests.helpers import ROOT, SMALL, default_signals, snapshot, train_small
 from tests.helpers import run_cli as _run
 
@@ -61,11 +62,11 @@ def test_resume_with_nothing_left_finishes_missing_outputs(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     (out / "summary.json").unlink()
     (out / "comparison.png").unlink()
-    (out / ".tmp-dead.png").write_bytes(b"half")
+    (out / f"{TMP_PREFIX}999999-dead1234.png").write_bytes(b"half")
     code, stdout, _ = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", "4")
     assert code == 0 and "nothing to do" not in stdout
     assert json.loads((out / "summary.json").read_text()) == summary
-    assert (out / "comparison.png").exists() and not (out / ".tmp-dead.png").exists()
+    assert (out / "comparison.png").exists() and not (out / f"{TMP_PREFIX}999999-dead1234.png").exists()
     _, again, _, _ = checkpoint.load(out / "checkpoint.npz")
     assert all(np.array_equal(params[k], again[k]) for k in params)
 

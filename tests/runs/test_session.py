@@ -10,6 +10,7 @@ from loe_ref.network import Config
 from loe_ref.runs import folder, session, studies
 from loe_ref.training.loop import Trainer
 from loe_ref.training.options import TrainOptions
+from loe_ref.runs.files import is_temporary
 
 CFG = Config(layers=2, hidden=6)
 
@@ -91,5 +92,5 @@ def test_a_second_signal_aborts_and_keeps_the_last_checkpoint(tmp_path, monkeypa
     with pytest.raises(session.Interrupted, match="aborted by a second signal") as stop:
         session.train_in_folder(Twice(CFG, _opts(iters=8)), out, quiet=True)
     assert stop.value.exit_code == 130 and stop.value.checkpoint == os.path.join(out, "checkpoint.npz")
-    assert not [f for f in os.listdir(out) if f.startswith(".tmp-")]
+    assert not [f for f in os.listdir(out) if is_temporary(f) is not None]
     assert np.load(os.path.join(out, "checkpoint.npz"), allow_pickle=False) is not None

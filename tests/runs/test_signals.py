@@ -14,6 +14,7 @@ import run
 from loe_ref.network import Config
 from loe_ref.runs import checkpoint, folder, session, signals
 from loe_ref.runs.progress import Progress
+from loe_ref.runs.files import TMP_PREFIX, is_temporary
 from tests.helpers import ROOT, SMALL, default_signals, snapshot, train_small
 from tests.helpers import run_cli as _run
 
@@ -22,7 +23,7 @@ from tests.helpers import run_cli as _run
 def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path, sig, code):
     out = tmp_path / "sig"
     out.mkdir()
-    (out / ".tmp-stale.npz").write_bytes(b"left by a killed run")
+    (out / f"{TMP_PREFIX}999999-abcd1234.npz").write_bytes(b"left by a killed run")
     proc = subprocess.Popen([sys.executable, "run.py", *SMALL, "--iters", "100000", "--eval-every", "1000",
                              "--checkpoint-every", "5", "--out", str(out)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
@@ -37,7 +38,7 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path, sig, code):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["iterations"] == summary["final_iteration"] == meta["iteration"] >= 1
     assert meta["history"] == [] and summary["final_psnr"] > 0       # evaluated at the stop: reported, not recorded
-    assert not [f for f in os.listdir(out) if f.startswith(".tmp")]
+    assert not [f for f in os.listdir(out) if is_temporary(f) is not None]
 
 
 def test_an_inherited_ignored_signal_stays_ignored():
