@@ -187,11 +187,11 @@ def flags(text):
 
 
 def main(argv=None):
-    if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
-        signal.signal(signal.SIGINT, signal.default_int_handler)       # loaded: Ctrl-C as usual from here
     args = parser().parse_args(argv)
     out = None
     try:
+        if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+            signal.signal(signal.SIGINT, signal.default_int_handler)   # loaded: Ctrl-C caught below from here
         if args.render:
             return render_only(args)
         cfg, opts, out, image, done = resolve(args)

@@ -22,7 +22,6 @@ from .memory import check_memory
 from .routing import expert_table
 from .workers import Workers, worker_count
 
-
 #: The largest grid scale whose cell indices floor(alpha p + beta) fit in int64 with room.
 MAX_SCALE = 2.0 ** 62
 

@@ -44,11 +44,15 @@ def member_headers(zf, path):
         if not info.filename.endswith(".npy") or info.filename[:-4] in headers:
             raise CheckpointError(f"checkpoint {path!r}: unexpected member {info.filename!r} (a checkpoint holds "
                                   f"one <name>.npy array per name)")
-        with zf.open(info) as fh:
-            version = np.lib.format.read_magic(fh)
-            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                np.lib.format.read_array_header_2_0
-            shape, _, dtype = read(fh)
+        try:
+            with zf.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(fh)
+        except ValueError as exc:
+            raise CheckpointError(f"checkpoint {path!r}: member {info.filename!r} is not a NumPy array "
+                                  f"({' '.join(str(exc).split())[:100]})") from None
         headers[info.filename[:-4]] = (shape, dtype)
     return headers
 

@@ -71,3 +71,38 @@ def test_what_cannot_fit_is_refused_with_the_parameter_that_lowers_it():
     with pytest.raises(memory.MemoryLimitError, match=r"rendering 30000 x 30000 pixels .* lower `size`"):
         memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 33)
     memory.check_render(cfg, (512, 512), 65536, available=2 ** 33)
+
+
+def test_load_and_render_estimates_are_their_formulas():
+    """docs/fast.md, "Memory": 10 bytes a decoded value, and 8 C + 16 bytes a resized pixel;
+    a render holds 13 bytes a value, a chunk's coordinates and one shard's forward pass."""
+    assert memory.load_bytes((100, 70, 3)) == 100 * 70 * 3 * 10
+    assert memory.load_bytes((100, 70, 3), (40, 50)) == 100 * 70 * 3 * 10 + 40 * 50 * (3 * 8 + 16)
+    cfg = Config(out_channels=3)
+    rows = 1000
+    assert memory.render_bytes(cfg, 200 * 300, rows) == (
+        200 * 300 * 3 * 13 + rows * (3 + 2) * 4 + memory.step_bytes(cfg, rows, np.float32, backward=False)
+        + memory.OVERHEAD)
+
+
+def test_every_refusal_takes_exactly_what_fits():
+    """Each refusal's boundary: the estimate itself is available, so it runs; a byte less is refused."""
+    cfg = Config()
+    train, evaluate = memory.peak_bytes(cfg, 512 * 512, 4096, 65536, np.float32)
+    need = max(train, evaluate)
+    memory.check_memory(cfg, 512 * 512, 4096, 65536, np.float32, available=need)
+    with pytest.raises(memory.MemoryLimitError):
+        memory.check_memory(cfg, 512 * 512, 4096, 65536, np.float32, available=need - 1)
+    big = 4096 * 4096                                   # evaluation dominates: its own refusal
+    train, evaluate = memory.peak_bytes(cfg, big, 1, 2 ** 20, np.float32)
+    memory.check_memory(cfg, big, 1, 2 ** 20, np.float32, available=evaluate)
+    with pytest.raises(memory.MemoryLimitError, match="lower `chunk`"):
+        memory.check_memory(cfg, big, 1, 2 ** 20, np.float32, available=evaluate - 1)
+    need = memory.load_bytes((3000, 2000, 1))
+    memory.check_load((3000, 2000, 1), available=need)
+    with pytest.raises(memory.MemoryLimitError):
+        memory.check_load((3000, 2000, 1), available=need - 1)
+    need = memory.render_bytes(cfg, 2000 * 3000, 65536)
+    memory.check_render(cfg, (2000, 3000), 65536, available=need)
+    with pytest.raises(memory.MemoryLimitError):
+        memory.check_render(cfg, (2000, 3000), 65536, available=need - 1)

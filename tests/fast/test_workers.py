@@ -119,3 +119,56 @@ def test_the_next_batch_is_drawn_while_the_worker_finishes(tmp_path, monkeypatch
     assert drawn == [0, 1]                 # the last step draws nothing ahead
     trainer.close()
     fresh.close()
+
+
+def _batch():
+    p = np.random.default_rng(0).uniform(0, 1, (4096, 2)).astype(np.float32)
+    return p, np.zeros((4096, 1), np.float32)
+
+
+def test_a_stopped_worker_is_an_error_not_a_hang():
+    """SIGSTOP on a worker: the parent sees it stopped, kills it and says so, in under a second."""
+    import signal
+    import time
+
+    from loe_ref.fast.workers import WorkerError
+    cfg = Config(layers=2, hidden=4)
+    workers = Workers(2, cfg, {k: v.astype(np.float32) for k, v in init_params(cfg, 0).items()}, 4096)
+    p, target = _batch()
+    pid = workers.pids[0]
+    os.kill(pid, signal.SIGSTOP)
+    t = time.monotonic()
+    with pytest.raises(WorkerError, match=f"worker process {pid} is stopped"):
+        workers.sse_and_grads(p, target)
+    assert time.monotonic() - t < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)                   # killed and reaped
+    workers.close()
+
+
+def test_a_hung_worker_is_given_up_soon_after_a_stop_request(monkeypatch):
+    """A worker that never answers (not stopped, just stuck) is given up STOP_GRACE seconds
+    after a signal asked the run to stop, so a scheduler's SIGTERM ends the run in seconds."""
+    import time
+
+    import loe_ref.fast.workers as module
+    from loe_ref.fast.workers import WorkerError
+    real = Workers._work
+
+    def stuck(self, kind, P, rank):
+        if rank:
+            time.sleep(600)
+        return real(self, kind, P, rank)
+
+    monkeypatch.setattr(Workers, "_work", stuck)           # inherited by the forked worker
+    monkeypatch.setattr(module, "STOP_GRACE", 0.5)
+    cfg = Config(layers=2, hidden=4)
+    workers = Workers(2, cfg, {k: v.astype(np.float32) for k, v in init_params(cfg, 0).items()}, 4096)
+    workers.stop_requested = lambda: True
+    pid = workers.pids[0]
+    t = time.monotonic()
+    with pytest.raises(WorkerError, match=f"worker process {pid} did not finish"):
+        workers.sse_and_grads(*_batch())
+    assert time.monotonic() - t < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

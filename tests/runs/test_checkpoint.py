@@ -1,24 +1,16 @@
 """loe_ref/runs/checkpoint.py: what is saved comes back, bit for bit; a damaged or
 mismatched file is refused in one line before anything large is read."""
+import io
 import json
-import os
-import signal
-import stat
-import subprocess
-import sys
-import time
+import zipfile
+
 import numpy as np
 import pytest
-import run
-from loe_ref.network import Config
-from loe_ref.runs import checkpoint, folder, session, signals
-from loe_ref.runs.progress import Progress
-from tests.helpers import ROOT, SMALL, default_signals, snapshot, train_small
-from tests.helpers import run_cli as _run
-import numpy as np
 
 from loe_ref.network import Config, init_params
-from loe_ref.runs import checkpoint
+from loe_ref.runs import checkpoint, session
+from tests.helpers import SMALL, train_small
+from tests.helpers import run_cli as _run
 
 
 def test_checkpoint_roundtrip(tmp_path):
@@ -155,3 +147,73 @@ def test_a_huge_member_header_is_refused_unread(tmp_path, capsys):
             dst.writestr(name + ".npy", buf.getvalue())
     code, _, err = _run(capsys, "--render", str(big), "--size", "8", "8", "--out", str(tmp_path / "r.png"))
     assert code == 2 and "GiB of arrays, more than any loe_ref checkpoint holds" in err and err.count("\n") == 1, err
+
+
+def _members(path):
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def _write(path, members):
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _text(value):
+    buf = io.BytesIO()
+    np.save(buf, np.array(value))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name,change,field", [
+    ("shadow", lambda m: m.update({"W1": _npy_header((100000, 100000)) + b"x"}), "unexpected member 'W1'"),
+    ("raw", lambda m: m.update({"notes.npy": b"just some text"}), "member 'notes.npy' is not a NumPy array"),
+    ("stray", lambda m: m.update({"notes": b"just some text"}), "unexpected member 'notes'"),
+    ("elapsed", lambda m: m.update({"meta.npy": _text(json.dumps(dict(json.loads(np.load(io.BytesIO(m["meta.npy"])).item()),
+                                                                        elapsed="soon")))}),
+     "record field 'elapsed' is 'soon'"),
+    ("options", lambda m: m.update({"meta.npy": _text(json.dumps(dict(json.loads(np.load(io.BytesIO(m["meta.npy"])).item()),
+                                                                        options=[1, 2])))}),
+     "record field 'options' is [1, 2]"),
+    ("history", lambda m: m.update({"meta.npy": _text(json.dumps(dict(json.loads(np.load(io.BytesIO(m["meta.npy"])).item()),
+                                                                        history={"a": 1})))}),
+     "record field 'history'"),
+    ("deep", lambda m: m.update({"meta.npy": _text("[" * 100000 + "]" * 100000)}), "RecursionError"),
+])
+def test_a_hostile_checkpoint_is_refused_in_one_line(tmp_path, capsys, name, change, field):
+    """Members are read by their exact names (a member W1 beside W1.npy was once the one
+    NumPy read), a member that is not an array, a record field of the wrong type and a
+    record nested 100,000 deep are each one line, for a resume and for a render."""
+    out = tmp_path / "run"
+    assert train_small(capsys, out)[0] == 0
+    members = _members(out / "checkpoint.npz")
+    change(members)
+    bad = tmp_path / f"{name}.npz"
+    _write(bad, members)
+    for argv in (["--resume", str(bad), "--iters", "9", "--out", str(tmp_path / "o")],
+                 ["--render", str(bad), "--size", "8", "8", "--out", str(tmp_path / "r.png")]):
+        code, _, err = _run(capsys, *argv)
+        assert code == 2 and field in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "r.png").exists() and not (tmp_path / "o").exists()
+
+
+def test_a_diverged_state_is_never_the_last_good_checkpoint(tmp_path):
+    """The kept checkpoint satisfies the guard's own bound: a step's loss above 100 x the
+    first step's is refused before the checkpoint is written, and the advice is one a
+    user can follow (a new run; a resumed run keeps its rate)."""
+    from loe_ref.training.loop import Trainer, TrainingError
+    from loe_ref.training.options import TrainOptions
+    trainer = Trainer(Config(layers=2, hidden=4), TrainOptions(image="coins", size=[12, 10], iters=4))
+    trainer.fit()
+    path = tmp_path / "checkpoint.npz"
+    session.save_checkpoint(trainer, path)
+    before = path.read_bytes()
+    trainer.last_loss = np.float32(101 * trainer.first_loss)
+    with pytest.raises(TrainingError, match=r"more than 100 x the first step's.*new run.*last good checkpoint is kept"):
+        session.save_checkpoint(trainer, path)
+    assert path.read_bytes() == before
+    path.unlink()
+    trainer.last_loss = np.float32(99 * trainer.first_loss)
+    session.save_checkpoint(trainer, path)
+    assert path.exists()

@@ -1,21 +1,14 @@
 """A run folder holds one run: refused when taken, replaced with --overwrite, numbered by default, locked while in use."""
 import json
 import os
-import signal
-import stat
 import subprocess
 import sys
-import time
 
-import numpy as np
 import pytest
 
-import run
-from loe_ref.network import Config
-from loe_ref.runs import checkpoint, folder, session, signals
-from loe_ref.runs.progress import Progress
+from loe_ref.runs import checkpoint, folder
 from loe_ref.runs.files import TMP_PREFIX
-from tests.helpers import ROOT, SMALL, default_signals, snapshot, train_small
+from tests.helpers import ROOT, SMALL, snapshot, train_small
 from tests.helpers import run_cli as _run
 
 

@@ -1,21 +1,7 @@
 """The progress bar and log lines."""
-import json
-import os
-import signal
-import stat
-import subprocess
-import sys
-import time
 
-import numpy as np
-import pytest
 
-import run
-from loe_ref.network import Config
-from loe_ref.runs import checkpoint, folder, session, signals
 from loe_ref.runs.progress import Progress
-from tests.helpers import ROOT, SMALL, default_signals, snapshot, train_small
-from tests.helpers import run_cli as _run
 
 
 def test_progress_shows_a_dash_before_the_first_evaluation_and_the_time_left():

@@ -1,24 +1,15 @@
 """A checkpoint rendered at any size, to a PNG written whole or not at all."""
-import stat
-from loe_ref.network import Config
-from loe_ref.runs import checkpoint, folder, session, signals
-from loe_ref.runs.progress import Progress
-from tests.helpers import ROOT, SMALL, default_signals, snapshot, train_small
-import csv
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import numpy as np
+
 import pytest
 from skimage import io
-import run
-from loe_ref.backend import gpu_available
-from loe_ref.runs import checkpoint
+
 from loe_ref.runs.files import is_temporary
-from tests.helpers import ROOT, SMALL, default_signals
+from tests.helpers import ROOT, default_signals, train_small
 from tests.helpers import run_cli as _run
 
 

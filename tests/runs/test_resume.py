@@ -1,26 +1,13 @@
 """Which checkpoint may continue which run: its length under a schedule, its pixels, nothing left to do."""
-import csv
-from skimage import io
-from loe_ref.backend import gpu_available
-from loe_ref.runs import checkpoint
-from tests.helpers import ROOT, SMALL, default_signals, refused
 import json
-import os
-import signal
-import stat
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
+from skimage import io
 
-import run
-from loe_ref.network import Config
-from loe_ref.runs import checkpoint, folder, session, signals
-from loe_ref.runs.progress import Progress
+from loe_ref.runs import checkpoint
 from loe_ref.runs.files import TMP_PREFIX
-from tests.helpers import ROOT, SMALL, default_signals, snapshot, train_small
+from tests.helpers import SMALL, refused, snapshot, train_small
 from tests.helpers import run_cli as _run
 
 
@@ -73,7 +60,6 @@ def test_resume_with_nothing_left_finishes_missing_outputs(tmp_path, capsys):
 
 def test_a_resume_binds_to_the_pixels_it_was_trained_on(tmp_path, capsys, monkeypatch):
     """Found from another folder by the recorded path; other pixels refused, the same accepted."""
-    from skimage import io
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
@@ -111,3 +97,27 @@ def test_not_a_checkpoint(tmp_path, capsys):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"garbage")
     refused(capsys, tmp_path, "--resume", str(bad), match="cannot read checkpoint")
+
+
+@pytest.mark.parametrize("option,value,named", [("--size", ["20", "30"], "size: [24, 32] in the checkpoint, [20, 30] now"),
+                                                ("--dtype", ["float64"], "dtype: 'float32' in the checkpoint, 'float64' now")])
+def test_a_resume_on_other_pixels_names_the_option_that_differs(tmp_path, capsys, option, value, named):
+    """Another --size or --dtype changes the pixels as trained: the refusal names that option,
+    not "other pixels: 'coins' then, 'coins' now"."""
+    out = tmp_path / "run"
+    assert train_small(capsys, out)[0] == 0
+    code, _, err = _run(capsys, "--resume", str(out / "checkpoint.npz"), option, *value, "--iters", "9")
+    assert code == 2 and named in err and "other pixels" not in err and err.count("\n") == 1, err
+
+
+def test_a_resume_refuses_another_recipe_and_takes_its_own(tmp_path, capsys):
+    """--recipe table on a full-batch checkpoint was silently ignored; now it is refused by
+    what differs, and the checkpoint's own recipe is accepted."""
+    out = tmp_path / "run"
+    assert train_small(capsys, out)[0] == 0
+    code, _, err = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--recipe", "table", "--iters", "9")
+    assert code == 2 and "--recipe table asks for" in err and "keeps its checkpoint's recipe" in err, err
+    assert err.count("\n") == 1
+    code, _, err = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--recipe", "full-batch", "--iters", "9",
+                        "--quiet")
+    assert code == 0, err

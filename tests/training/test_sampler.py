@@ -23,3 +23,28 @@ def test_replacement_and_seeds_differ():
 def test_unknown_sampler():
     with pytest.raises(ValueError, match="unknown sampler 'shuffle'"):
         PixelSampler("shuffle", 10, 2, 0)
+
+
+def test_replacement_draws_a_new_batch_every_step():
+    """Each step's draw depends on the step (a sampler ignoring it would repeat one batch)."""
+    s = PixelSampler("replacement", 10000, 64, 3)
+    batches = [tuple(s.indices(it)) for it in range(5)]
+    assert len(set(batches)) == 5
+    np.testing.assert_array_equal(s.indices(3), np.random.default_rng([3, 3]).integers(0, 10000, 64))
+
+
+def test_every_epoch_has_its_own_order():
+    """Epoch e walks permutation e (a sampler ignoring the epoch would repeat one order)."""
+    s = PixelSampler("epoch", 120, 40, seed=3)
+    epochs = [np.concatenate([s.indices(3 * e + k) for k in range(3)]) for e in range(4)]
+    assert len({tuple(e) for e in epochs}) == 4
+    for e, drawn in enumerate(epochs):
+        np.testing.assert_array_equal(drawn, np.random.default_rng([3, e, 1]).permutation(120))
+
+
+def test_the_two_latest_permutations_are_kept():
+    """A batch spans at most two epochs: permutations e - 1 and e stay cached, older ones go."""
+    s = PixelSampler("epoch", 100, 30, seed=0)
+    for it in range(8):                                 # up to positions 210..239: epoch 2
+        s.indices(it)
+    assert sorted(s._perms) == [1, 2]
