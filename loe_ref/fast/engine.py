@@ -17,7 +17,7 @@ from ..losses import psnr
 from . import shards
 from .cpu import keep_freed_memory, single_threaded_blas, usable_cpus
 from .flat import FlatAdam, flat_views
-from .grid import GridEvaluator
+from .grid import GridEvaluator, chunked_predictions
 from .memory import check_memory
 from .routing import expert_table
 from .workers import Workers, worker_count
@@ -58,7 +58,8 @@ class Engine:
             keep_freed_memory()
         check_scales(cfg, dtype)
         cpus = usable_cpus() if xp is np else 1
-        check_memory(cfg, y.shape[0], batch, chunk, dtype, processes=worker_count(cpus))
+        check_memory(cfg, y.shape[0], batch, chunk, dtype, processes=worker_count(cpus),
+                     width=self.shape[1] if len(self.shape) == 2 else None)
         self.values = y.astype(dtype)
         self.target = to_device(self.values, xp)
         host = {k: v.astype(dtype) for k, v in init().items()}
@@ -117,6 +118,19 @@ class Engine:
         if self.workers is not None and self.grid.plans is not None:
             return self.workers.predict_cached_grid()
         return self.grid.predict(self.params)
+
+    def predictions(self, rows):
+        """Yield f over the grid (a 2-D image, H x W) ``rows`` image rows at a time: blocks of
+        (rows W, C) on the device, in order; from the cached grid's whole prediction, or
+        computed block by block (memory in proportion to a block)."""
+        width = self.shape[1]
+        if self.grid.plans is not None:
+            pred = self.predict_image()
+            for s in range(0, pred.shape[0], rows * width):
+                yield pred[s:s + rows * width]
+        else:
+            for _, block in chunked_predictions(self.params, self.cfg, self.shape, rows * width):
+                yield block
 
     def psnr(self):
         """PSNR (dB) of the current reconstruction (chunk by chunk when the grid is not cached)."""

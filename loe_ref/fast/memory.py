@@ -6,6 +6,8 @@ fit in the available memory is refused with the estimate and the parameter that 
 Shapes: P points, C channels, H hidden channels, L position-dependent layers, d
 coordinate dims, N experts.
 """
+import math
+
 import numpy as np
 
 from ..encoding import encoded_dims
@@ -54,13 +56,26 @@ def param_bytes(cfg, dtype):
 OVERHEAD = 48 * 2 ** 20
 
 
+def fixed_bytes(cfg, pixels, batch, dtype):
+    """What a run holds from start to end: the picture (float64) and its targets in
+    ``dtype`` (one array on the CPU, where the device's is the host's), with either the
+    float64 targets of the load or, later, the epoch sampler's two permutations (int64,
+    with batches), whichever is larger; the parameters with their gradients and Adam's
+    moments, the pixel grid's coordinates and plans when they are cached
+    (grid.PLAN_CACHE_PIXELS), and ``OVERHEAD``."""
+    s = np.dtype(dtype).itemsize
+    d, C = cfg.in_dims, cfg.out_channels
+    image = pixels * (8 * C + s * C + max(8 * C, 16 if batch else 0))
+    # cached: the plans and coordinates, and while the coordinates are made, the flat pixel
+    # index with its quotient and remainder (int64) and a column's two temporaries per axis
+    grid = pixels * (plan_bytes(cfg, dtype) + d * s + 24 + 2 * d * s) if pixels <= PLAN_CACHE_PIXELS else 0
+    return image + grid + param_bytes(cfg, dtype) + OVERHEAD
+
+
 def peak_bytes(cfg, pixels, batch, chunk, dtype, processes=1):
     """(training, evaluation) peak estimates in bytes for an image of ``pixels`` points.
 
-    Fixed: the picture (float64), its targets (float64 while loading, then ``dtype``), the
-    epoch sampler's two permutations (int64, with batches), the parameters with their
-    gradients and Adam's moments, the pixel grid's coordinates and plans when they are
-    cached (evaluate.PLAN_CACHE_PIXELS), and ``OVERHEAD``. A step holds the batch's
+    Both hold ``fixed_bytes``. A step holds the batch's
     indices, coordinates and targets, and in each of ``processes`` processes one shard
     (shards.SHARD_ROWS points) in flight with its gradients; an evaluation holds the
     reconstruction (or a chunk of it) and one shard's forward pass per process.
@@ -68,12 +83,8 @@ def peak_bytes(cfg, pixels, batch, chunk, dtype, processes=1):
     rows = batch or pixels
     s = np.dtype(dtype).itemsize
     d, C = cfg.in_dims, cfg.out_channels
-    image = pixels * (8 * C + (8 + 2 * s) * C + (16 if batch else 0))
     cached = pixels <= PLAN_CACHE_PIXELS
-    # cached: the plans and coordinates, and while the coordinates are made, the flat pixel
-    # index with its quotient and remainder (int64) and a column's two temporaries per axis
-    grid = pixels * (plan_bytes(cfg, dtype) + d * s + 24 + 2 * d * s) if cached else 0
-    fixed = image + grid + param_bytes(cfg, dtype) + OVERHEAD
+    fixed = fixed_bytes(cfg, pixels, batch, dtype)
     shard = min(rows, SHARD_ROWS)
     in_flight = processes * (step_bytes(cfg, shard, dtype) + param_count(cfg) * s)
     train = fixed + rows * (8 + d * s + C * s) + in_flight
@@ -94,21 +105,39 @@ def available_bytes():
     return None
 
 
-def check_memory(cfg, pixels, batch, chunk, dtype, available=None, processes=1):
-    """Raise MemoryLimitError with the estimate when a run cannot fit in the available memory."""
+def check_memory(cfg, pixels, batch, chunk, dtype, available=None, processes=1, width=None):
+    """Raise MemoryLimitError with the estimate when a run cannot fit in the available memory:
+    its training step, its evaluation, or (for an image ``width`` pixels wide) its pictures."""
     available = available_bytes() if available is None else available
     if available is None:
         return
     train, evaluate = peak_bytes(cfg, pixels, batch, chunk, dtype, processes)
     if train > available:
         what = "the whole image" if batch == 0 else f"`batch` {batch}"
-        raise MemoryLimitError(
-            f"a training step on {what} needs about {_gib(train)} but {_gib(available)} are available; "
-            f"lower `batch`" + (" (pixels per step)" if batch == 0 else "")
-            + (f" or `hidden` (now {cfg.hidden})" if param_bytes(cfg, dtype) > available / 4 else ""))
+        raise MemoryLimitError(f"a training step on {what} needs about {_gib(train)} but {_gib(available)} are "
+                               f"available; lower {_lowering(cfg, dtype, available, batch)}")
     if evaluate > available:
         raise MemoryLimitError(f"an evaluation in chunks of `chunk` {chunk} needs about {_gib(evaluate)} "
                                f"but {_gib(available)} are available; lower `chunk`")
+    if width is not None:
+        shape = (pixels // width, width)
+        pictures = fixed_bytes(cfg, pixels, batch, dtype) + pictures_bytes(cfg, shape, chunk)
+        if pictures > available:
+            raise MemoryLimitError(f"the pictures of a {shape[0]} x {shape[1]} image need about {_gib(pictures)} "
+                                   f"but {_gib(available)} are available; lower `size`")
+
+
+def _lowering(cfg, dtype, available, batch):
+    """The options that lower a step's memory, the ones that dominate it named first."""
+    names = []
+    if cfg.pe and encoded_dims(cfg.in_dims, cfg.pe) > cfg.hidden:
+        names.append(f"`pe` (now {cfg.pe})")
+    if param_bytes(cfg, dtype) > available / 4:
+        if cfg.n_experts > 64:
+            names.append(f"`tile` (now {cfg.tile})")
+        names += [f"`hidden` (now {cfg.hidden})", f"`layers` (now {cfg.layers})"]
+    names.append("`batch`" + (" (pixels per step)" if batch == 0 else ""))
+    return " or ".join(names)
 
 
 def load_bytes(size, resize_to=None):
@@ -139,21 +168,63 @@ def check_load(size, resize_to=None, available=None):
                                f"are available; use a smaller image or a smaller `size`")
 
 
-def render_bytes(cfg, pixels, chunk):
-    """Peak bytes of rendering ``pixels``: the float32 prediction, its float64 [0, 1] image and
-    the 8-bit PNG, and one chunk's coordinates and forward pass (one shard at a time)."""
-    rows = min(chunk, pixels)
-    return (pixels * cfg.out_channels * (4 + 8 + 1) + rows * (cfg.out_channels + cfg.in_dims) * 4
-            + step_bytes(cfg, min(rows, SHARD_ROWS), np.float32, backward=False) + OVERHEAD)
+def band_bytes(cfg, width, chunk):
+    """Peak bytes of one band of a picture streamed to its PNG (rows of about ``chunk``
+    pixels, at least one row): its flat indices (int64, with quotient and remainder),
+    float32 coordinates and prediction, the float64 [0, 1] image with two temporaries,
+    the 8-bit rows with their filter bytes, and one shard's forward pass."""
+    px = max(1, chunk // width) * width
+    d, C = cfg.in_dims, cfg.out_channels
+    return px * (24 + d * 4 + C * (4 + 3 * 8 + 2)) + step_bytes(cfg, min(px, SHARD_ROWS), np.float32, backward=False)
 
 
-def check_render(cfg, size, chunk, available=None):
-    """Refuse rendering an (H, W) = ``size`` picture that cannot fit."""
+def render_bytes(cfg, size, chunk):
+    """Peak bytes of rendering an (H, W) = ``size`` picture: one band (``band_bytes``) and
+    ``OVERHEAD``, whatever H (the PNG is written band by band)."""
+    return band_bytes(cfg, size[1], chunk) + OVERHEAD
+
+
+#: The pictures' layout: experts.png shows at most EXPERT_LAYERS layers (evenly spaced, the
+#: first and last included) in panels of at most EXPERT_PANEL pixels a side, and
+#: comparison.png images of at most COMPARISON_SIDE pixels a side (every k-th pixel).
+EXPERT_LAYERS, EXPERT_PANEL, COMPARISON_SIDE = 16, 512, 1024
+#: Bytes the pictures take beyond their bands and error map, fitted to the measured peaks
+#: of benchmarks/memory.py (256^2 to 5000^2): matplotlib's figures and its own buffers
+#: (FIGURES), per panel pixel and layer of experts.png, per pixel of comparison.png.
+FIGURES, EXPERT_BYTES, COMPARISON_BYTES = 14 * 2 ** 20, 36, 51
+
+
+def picture_sizes(cfg, shape):
+    """(layers shown, pixels of an experts.png panel, pixels of a comparison.png image)."""
+    scale = min(1.0, EXPERT_PANEL / max(shape))
+    step = max(1, math.ceil(max(shape) / COMPARISON_SIDE))
+    panel = math.prod(max(1, round(s * scale)) for s in shape)
+    return min(cfg.layers, EXPERT_LAYERS), panel, math.prod(math.ceil(s / step) for s in shape)
+
+
+def pictures_bytes(cfg, shape, chunk):
+    """Peak bytes of a run's pictures above its trained state, an (H, W) image: one band, the
+    8-bit error map (1 byte a pixel) and 6 bytes a pixel of allocator slack from the
+    bands' temporaries, experts.png's maps and comparison.png's images (``picture_sizes``
+    at their measured bytes a pixel) and ``FIGURES``."""
+    layers, panel, shown = picture_sizes(cfg, shape)
+    return (shape[0] * shape[1] * (1 + 6) + band_bytes(cfg, shape[1], chunk) + EXPERT_BYTES * layers * panel
+            + COMPARISON_BYTES * shown + FIGURES)
+
+
+def check_render(cfg, size, chunk, available=None, free_disk=None):
+    """Refuse rendering an (H, W) = ``size`` picture whose band cannot fit in memory, or
+    whose raw 8-bit pixels exceed the free space of the folder (``free_disk`` bytes): a
+    PNG may not compress."""
     available = available_bytes() if available is None else available
-    need = render_bytes(cfg, int(np.prod(size)), chunk)
+    need = render_bytes(cfg, size, chunk)
     if available is not None and need > available:
         raise MemoryLimitError(f"rendering {size[0]} x {size[1]} pixels needs about {_gib(need)} but "
-                               f"{_gib(available)} are available; lower `size`")
+                               f"{_gib(available)} are available; lower `chunk`")
+    raw = size[0] * size[1] * cfg.out_channels
+    if free_disk is not None and raw > free_disk:
+        raise MemoryLimitError(f"rendering {size[0]} x {size[1]} pixels may write up to {_gib(raw)} (a PNG may "
+                               f"not compress) but the output folder has {_gib(free_disk)} free; lower `size`")
 
 
 def _gib(n):

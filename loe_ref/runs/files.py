@@ -1,4 +1,4 @@
-"""Files written atomically: text, JSON, CSV and PNG.
+"""Files written atomically: text, JSON, CSV and PNG (streamed in bands).
 
 Every writer produces a temporary file in the destination folder and renames it into
 place, so an interrupted run never leaves a half-written file behind.
@@ -9,7 +9,9 @@ import json
 import math
 import os
 import re
+import struct
 import tempfile
+import zlib
 from contextlib import contextmanager
 
 import numpy as np
@@ -140,12 +142,40 @@ def write_bytes(path, data):
         fh.write(data)
 
 
-def write_png(path, img):
-    """Save an image in [0, 1] (H, W) or (H, W, 3) as 8-bit PNG.
+def to_uint8(img):
+    """An image in [0, 1] as 8-bit values: round(clip(img, 0, 1) 255)."""
+    return np.round(np.clip(img, 0.0, 1.0) * 255.0).astype(np.uint8)
 
-    The PNG is encoded in memory and written as bytes, so a failed write (a full disk) is
-    one OSError naming the file, never an encoder's half-closed stream.
+
+def write_png(path, img):
+    """Save an image in [0, 1], (H, W) or (H, W, 3), as an 8-bit PNG (``write_png_bands``)."""
+    write_png_bands(path, img.shape, [to_uint8(img)])
+
+
+def write_png_bands(path, shape, bands):
+    """Write a PNG of ``shape`` = (H, W) grey or (H, W, 3) RGB from ``bands``, 8-bit arrays of
+    whole rows in order, compressed as they come: a picture of any size costs the memory of
+    one band (the format: W3C PNG, 2nd edition; every scanline with filter type 0).
+
+    A write that fails (a full disk) is one OSError naming the file, and leaves no file.
     """
-    import imageio.v3 as iio
-    data = np.round(np.clip(img, 0.0, 1.0) * 255.0).astype(np.uint8)
-    write_bytes(path, iio.imwrite("<bytes>", data, extension=".png"))
+    height, width = int(shape[0]), int(shape[1])
+    colour = 0 if len(shape) == 2 else 2
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n")
+        _png_chunk(fh, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0))
+        packer, rows = zlib.compressobj(6), 0
+        for band in bands:
+            band = np.ascontiguousarray(band, dtype=np.uint8).reshape(-1, width * (1 if colour == 0 else 3))
+            rows += band.shape[0]
+            data = packer.compress(np.concatenate([np.zeros((band.shape[0], 1), np.uint8), band], axis=1).tobytes())
+            if data:
+                _png_chunk(fh, b"IDAT", data)
+        if rows != height:
+            raise ValueError(f"a PNG of {height} rows was given {rows}")
+        _png_chunk(fh, b"IDAT", packer.flush())
+        _png_chunk(fh, b"IEND", b"")
+
+
+def _png_chunk(fh, kind, data):
+    fh.write(struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data)))

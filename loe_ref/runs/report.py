@@ -12,19 +12,17 @@ import numpy as np
 
 from ..backend import to_host
 from ..fast.cpu import cpu_name
+from ..fast.memory import COMPARISON_SIDE, EXPERT_LAYERS, EXPERT_PANEL
 from ..grids import expert_maps
 from ..network import param_count
 from ..training.data import target_image
 from ..training.recipes import equivalents
 from . import figures, folder
-from .files import write_csv, write_json, write_png
+from .files import to_uint8, write_csv, write_json, write_png, write_png_bands
 
-# Largest side of one layer's panel in experts.png; larger images are sampled at this size.
-EXPERT_PANEL = 512
 # Side of the zoomed crop of experts.png, in image pixels.
 EXPERT_CROP = 64
-# Most layers experts.png shows (evenly spaced, the first and last included).
-EXPERT_LAYERS = 16
+
 
 
 def write_metrics(out, history):
@@ -64,23 +62,41 @@ def write(out, trainer, stop=None):
 
 
 def _pictures(out, trainer):
-    """(file name, draw()) of each picture, in the order they are drawn; draw() returns None."""
+    """(file name, draw()) of each picture, in the order they are drawn; draw() returns None.
+
+    The reconstruction and the error map are streamed to their PNGs a band of rows at a
+    time (``band_rows``), so a large image costs one band and its 8-bit error map; the
+    comparison shows every k-th pixel of images wider than ``COMPARISON_SIDE``."""
     cfg, image, shape = trainer.cfg, trainer.image, trainer.image.shape[:2]
     final = trainer.final_row()
-    recon = {}
+    step = max(1, math.ceil(max(shape) / COMPARISON_SIDE))
+    kept = {}
 
     def path(kind):
         return os.path.join(out, folder.PICTURES[kind])
 
     def reconstruction():
-        recon["image"] = target_image(to_host(trainer.predict_image()), image.shape)
-        write_png(path("reconstruction"), recon["image"])
+        rows = band_rows(shape[1], trainer.opts.chunk)
+        error = np.empty(shape, np.uint8)
+        small = []
+
+        def bands():
+            for k, block in enumerate(trainer.engine.predictions(rows)):
+                r0 = k * rows
+                recon = target_image(to_host(block), (-1,) + image.shape[1:])          # (rows, W[, C]) in [0, 1]
+                error[r0:r0 + recon.shape[0]] = to_uint8(figures.error_map(recon, image[r0:r0 + recon.shape[0]]))
+                small.append(recon[(-r0) % step::step, ::step])
+                yield to_uint8(recon)
+
+        write_png_bands(path("reconstruction"), image.shape, bands())
+        kept["error"], kept["small"] = error, np.concatenate(small)
 
     def error():
-        write_png(path("error"), figures.error_map(recon["image"], image))
+        write_png_bands(path("error"), shape, [kept["error"]])
 
     def comparison():
-        figures.plot_comparison(path("comparison"), image, recon["image"], final.psnr, final.iteration)
+        figures.plot_comparison(path("comparison"), image[::step, ::step], kept["small"], final.psnr,
+                                final.iteration)
 
     def curves():
         figures.plot_training(path("curves"), trainer.history)
@@ -98,3 +114,8 @@ def _pictures(out, trainer):
     return [(folder.PICTURES[k], f) for k, f in (("reconstruction", reconstruction), ("error", error),
                                                   ("comparison", comparison), ("curves", curves),
                                                   ("experts", experts))]
+
+
+def band_rows(width, chunk):
+    """Rows of a band of about ``chunk`` pixels (at least one row)."""
+    return max(1, chunk // width)

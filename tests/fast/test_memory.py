@@ -41,14 +41,14 @@ def test_peak_estimate_is_the_documented_formula():
     cfg, s, P, B, S, w = Config(), 4, 512 * 512, 4096, 2048, 2
     n = memory.param_count(cfg)
     grid = P * (12 * 9 + 4 + 2 * s + 24 + 2 * 2 * s)
-    fixed = P * (16 + 2 * s) + 16 * P + 4 * s * n + grid + memory.OVERHEAD
+    fixed = P * (8 + s + max(8, 16)) + 4 * s * n + grid + memory.OVERHEAD
     train = fixed + B * (8 + 2 * s + s) + w * (memory.step_bytes(cfg, S, np.float32) + s * n)
     evaluate = fixed + P * (s + 2 * s) + w * memory.step_bytes(cfg, S, np.float32, backward=False)
     assert memory.peak_bytes(cfg, P, B, 65536, np.float32, processes=w) == (train, evaluate)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", range(7))
+@pytest.mark.parametrize("case", range(9))
 def test_memory_estimate_within_a_quarter_of_the_measured_peak(case):
     """Every case of benchmarks/memory.py: the refusal threshold is close to reality."""
     out = subprocess.run([sys.executable, "benchmarks/memory.py", "--one", str(case)], capture_output=True,
@@ -59,7 +59,7 @@ def test_memory_estimate_within_a_quarter_of_the_measured_peak(case):
 
 def test_what_cannot_fit_is_refused_with_the_parameter_that_lowers_it():
     cfg = Config()
-    with pytest.raises(memory.MemoryLimitError, match=r"`batch` 65536 needs about .* GiB .* lower `batch`"):
+    with pytest.raises(memory.MemoryLimitError, match=r"`batch` 65536 needs about .* GiB .* lower .*`batch`"):
         memory.check_memory(cfg, 512 * 512, 65536, 65536, np.float32, available=2 ** 20)
     big = 4096 * 4096                 # beyond the cached grid: evaluations go chunk by chunk
     train, evaluate = memory.peak_bytes(cfg, big, 1, 2 ** 20, np.float32)
@@ -68,9 +68,23 @@ def test_what_cannot_fit_is_refused_with_the_parameter_that_lowers_it():
         memory.check_memory(cfg, big, 1, 2 ** 20, np.float32, available=(train + evaluate) // 2 + 1)
     with pytest.raises(memory.MemoryLimitError, match=r"loading the 13000 x 13000 image needs about 1.6 GiB"):
         memory.check_load((13000, 13000, 1), available=2 ** 30)
-    with pytest.raises(memory.MemoryLimitError, match=r"rendering 30000 x 30000 pixels .* lower `size`"):
-        memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 33)
-    memory.check_render(cfg, (512, 512), 65536, available=2 ** 33)
+    memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 30)      # a band at a time: it fits
+    with pytest.raises(memory.MemoryLimitError, match=r"rendering 30000 x 30000 pixels .* lower `chunk`"):
+        memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 24)
+    with pytest.raises(memory.MemoryLimitError, match=r"may write up to 0.8 GiB .* lower `size`"):
+        memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 30, free_disk=2 ** 29)
+    with pytest.raises(memory.MemoryLimitError, match=r"the pictures of a 5000 x 5000 image .* lower `size`"):
+        memory.check_memory(cfg, 5000 * 5000, 4096, 65536, np.float32, available=2 ** 30, width=5000)
+    memory.check_memory(cfg, 5000 * 5000, 4096, 65536, np.float32, available=2 ** 30)     # pictures unasked
+
+
+@pytest.mark.parametrize("kwargs,named", [(dict(tile=1000), "`tile` (now 1000)"), (dict(pe=100000), "`pe` (now 100000)"),
+                                          (dict(hidden=20000), "`hidden` (now 20000)")])
+def test_a_step_refusal_names_the_option_that_dominates_it(kwargs, named):
+    """--tile 100000 and --pe 100000000 were once told to lower --batch or --hidden."""
+    cfg = Config(**kwargs)
+    with pytest.raises(memory.MemoryLimitError, match=r"lower " + named.replace("(", r"\(").replace(")", r"\)")):
+        memory.check_memory(cfg, 512 * 512, 4096, 65536, np.float32, available=2 ** 28)
 
 
 def test_load_and_render_estimates_are_their_formulas():
@@ -79,10 +93,16 @@ def test_load_and_render_estimates_are_their_formulas():
     assert memory.load_bytes((100, 70, 3)) == 100 * 70 * 3 * 10
     assert memory.load_bytes((100, 70, 3), (40, 50)) == 100 * 70 * 3 * 10 + 40 * 50 * (3 * 8 + 16)
     cfg = Config(out_channels=3)
-    rows = 1000
-    assert memory.render_bytes(cfg, 200 * 300, rows) == (
-        200 * 300 * 3 * 13 + rows * (3 + 2) * 4 + memory.step_bytes(cfg, rows, np.float32, backward=False)
-        + memory.OVERHEAD)
+    band = memory.band_bytes(cfg, 300, 1000)
+    px = (1000 // 300) * 300
+    assert band == px * (24 + 2 * 4 + 3 * (4 + 24 + 2)) + memory.step_bytes(cfg, px, np.float32, backward=False)
+    assert memory.render_bytes(cfg, (200, 300), 1000) == memory.render_bytes(cfg, (90000, 300), 1000) == \
+        band + memory.OVERHEAD
+    assert memory.band_bytes(cfg, 5000, 1000) == 5000 * (24 + 8 + 90) + memory.step_bytes(cfg, 2048, np.float32,
+                                                                                           backward=False)
+    assert memory.picture_sizes(cfg, (200, 300)) == (9, 200 * 300, 200 * 300)
+    assert memory.picture_sizes(Config(layers=40), (3000, 2000)) == (16, 512 * 341, 1000 * 667)
+    assert memory.pictures_bytes(cfg, (200, 300), 1000) == 200 * 300 * (7 + 36 * 9 + 51) + band + memory.FIGURES
 
 
 def test_every_refusal_takes_exactly_what_fits():
@@ -102,7 +122,13 @@ def test_every_refusal_takes_exactly_what_fits():
     memory.check_load((3000, 2000, 1), available=need)
     with pytest.raises(memory.MemoryLimitError):
         memory.check_load((3000, 2000, 1), available=need - 1)
-    need = memory.render_bytes(cfg, 2000 * 3000, 65536)
-    memory.check_render(cfg, (2000, 3000), 65536, available=need)
+    need = memory.render_bytes(cfg, (2000, 3000), 65536)
+    memory.check_render(cfg, (2000, 3000), 65536, available=need, free_disk=2000 * 3000)
     with pytest.raises(memory.MemoryLimitError):
         memory.check_render(cfg, (2000, 3000), 65536, available=need - 1)
+    with pytest.raises(memory.MemoryLimitError):
+        memory.check_render(cfg, (2000, 3000), 65536, available=need, free_disk=2000 * 3000 - 1)
+    need = memory.fixed_bytes(cfg, 3000 * 2000, 4096, np.float32) + memory.pictures_bytes(cfg, (3000, 2000), 65536)
+    memory.check_memory(cfg, 3000 * 2000, 4096, 65536, np.float32, available=need, width=2000)
+    with pytest.raises(memory.MemoryLimitError, match="pictures"):
+        memory.check_memory(cfg, 3000 * 2000, 4096, 65536, np.float32, available=need - 1, width=2000)

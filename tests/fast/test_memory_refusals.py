@@ -18,15 +18,28 @@ def test_what_cannot_fit_is_refused_before_it_is_allocated(tmp_path, capsys):
     assert time.perf_counter() - t < 5 and not (tmp_path / "h").exists()
 
 
-def test_a_load_or_render_that_cannot_fit_is_refused_before_it_starts(tmp_path, capsys):
+def test_a_load_or_render_that_cannot_fit_is_refused_before_it_starts(tmp_path, capsys, monkeypatch):
+    """A render streams its PNG band by band, so its memory does not grow with its size; it is
+    refused when one band cannot fit, or when its raw pixels exceed the folder's free space."""
+    from collections import namedtuple
+
+    from loe_ref.fast import memory
+    from loe_ref.runs import render
     t = time.perf_counter()
     code, _, err = _run(capsys, *SMALL, "--size", "100000", "100000", "--out", str(tmp_path / "big"))
     assert code == 2 and "GiB" in err and "--size" in err and err.count("\n") == 1, err
     out = tmp_path / "run"
     assert train_small(capsys, out)[0] == 0
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(render.shutil, "disk_usage", lambda path: usage(2 ** 40, 2 ** 40 - 2 ** 33, 2 ** 33))
     code, _, err = _run(capsys, "--render", str(out / "checkpoint.npz"), "--size", "100000", "100000",
                         "--out", str(tmp_path / "r.png"))
-    assert code == 2 and "rendering 100000 x 100000" in err and err.count("\n") == 1, err
+    assert code == 2 and "rendering 100000 x 100000 pixels may write up to 9.3 GiB" in err and "--size" in err, err
+    assert err.count("\n") == 1
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 ** 20)
+    code, _, err = _run(capsys, "--render", str(out / "checkpoint.npz"), "--size", "100", "100",
+                        "--out", str(tmp_path / "r.png"))
+    assert code == 2 and "rendering 100 x 100 pixels needs about" in err and "--chunk" in err, err
     assert time.perf_counter() - t < 20 and not (tmp_path / "big").exists() and not (tmp_path / "r.png").exists()
 
 
