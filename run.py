@@ -19,7 +19,7 @@ import re  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 
 from loe_ref.activations import ACTIVATIONS  # noqa: E402
-from loe_ref.backend import DEVICES  # noqa: E402
+from loe_ref.backend import DEVICES, gpu_available  # noqa: E402
 from loe_ref.blending import BLENDS  # noqa: E402
 from loe_ref.grids import ARRANGEMENTS  # noqa: E402
 from loe_ref.network import INITS, Config  # noqa: E402
@@ -141,6 +141,9 @@ def resolve(args):
     if args.resume:
         saved_cfg, _, _, meta = checkpoint.load(args.resume)
         done = int(meta.get("iteration", 0))
+        if meta.get("options", {}).get("device") == "gpu" and args.device is None and not gpu_available():
+            raise ValueError(f"{args.resume} was trained on the GPU, and no GPU is usable here; add --device cpu "
+                             f"to continue it on the CPU")
         model.update({k: getattr(saved_cfg, k) for k in model})
         train.update({k: v for k, v in meta.get("options", {}).items() if k in train})
         train["image"] = trained_image(meta, train["image"])
@@ -208,6 +211,9 @@ def main(argv=None):
         outcome = session.train_in_folder(trainer, out, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     except session.ERRORS as exc:
         print("error: " + flags(exc), file=sys.stderr)
+        return 2
+    except MemoryError as exc:                 # past the estimates (a GPU's OutOfMemoryError included)
+        print("error: " + flags(session.out_of_memory(exc)), file=sys.stderr)
         return 2
     except session.Interrupted as exc:
         print(f"error: {exc}", file=sys.stderr)

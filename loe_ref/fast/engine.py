@@ -18,7 +18,7 @@ from . import shards
 from .cpu import keep_freed_memory, single_threaded_blas, usable_cpus
 from .flat import FlatAdam, flat_views
 from .grid import GridEvaluator, chunked_predictions
-from .memory import check_memory
+from .memory import check_device_memory, check_memory
 from .routing import expert_table
 from .workers import Workers, worker_count
 
@@ -60,6 +60,8 @@ class Engine:
         cpus = usable_cpus() if xp is np else 1
         check_memory(cfg, y.shape[0], batch, chunk, dtype, processes=worker_count(cpus),
                      width=self.shape[1] if len(self.shape) == 2 else None)
+        if xp is not np:
+            check_device_memory(cfg, y.shape[0], batch, chunk, dtype, xp.cuda.Device().mem_info[0])
         self.values = y.astype(dtype)
         self.target = to_device(self.values, xp)
         host = {k: v.astype(dtype) for k, v in init().items()}

@@ -93,6 +93,37 @@ def peak_bytes(cfg, pixels, batch, chunk, dtype, processes=1):
     return train, evaluate
 
 
+def device_bytes(cfg, pixels, batch, chunk, dtype):
+    """(training, evaluation) peak estimates in bytes on a GPU, where a batch is one shard
+    and so is the cached grid's evaluation (shards.shard_ranges): the parameters with their
+    gradients and Adam's moments, the targets in ``dtype``, the cached grid's coordinates
+    and plans, and then the batch's indices, coordinates and targets with its whole forward
+    and backward pass, or the whole grid's (a chunk's when not cached) forward pass."""
+    rows = batch or pixels
+    s = np.dtype(dtype).itemsize
+    d, C = cfg.in_dims, cfg.out_channels
+    cached = pixels <= PLAN_CACHE_PIXELS
+    grid = pixels * (plan_bytes(cfg, dtype) + d * s + 24 + 2 * d * s) if cached else 0
+    fixed = param_bytes(cfg, dtype) + pixels * s * C + grid
+    train = fixed + rows * (8 + d * s + C * s) + step_bytes(cfg, rows, dtype) + param_count(cfg) * s
+    evaluated = pixels if cached else min(chunk, pixels)
+    evaluate = fixed + evaluated * (C * s + d * s) + step_bytes(cfg, evaluated, dtype, backward=False)
+    return train, evaluate
+
+
+def check_device_memory(cfg, pixels, batch, chunk, dtype, free):
+    """Raise MemoryLimitError when a run's device arrays cannot fit in the GPU's ``free`` bytes."""
+    train, evaluate = device_bytes(cfg, pixels, batch, chunk, dtype)
+    if train > free:
+        what = "the whole image" if batch == 0 else f"`batch` {batch}"
+        raise MemoryLimitError(f"a training step on {what} needs about {_gib(train)} of GPU memory but "
+                               f"{_gib(free)} are free; lower `batch`" + (" (pixels per step)" if batch == 0 else ""))
+    if evaluate > free:
+        raise MemoryLimitError(f"an evaluation of the image needs about {_gib(evaluate)} of GPU memory but "
+                               f"{_gib(free)} are free; lower `chunk`"
+                               + ("" if pixels > PLAN_CACHE_PIXELS else " (it applies above 2^20 pixels) or `size`"))
+
+
 def available_bytes():
     """Memory this process may still take: MemAvailable on Linux, else None (unknown)."""
     try:

@@ -125,6 +125,14 @@ def _fit_in_folder(trainer, out, resume, overwrite, quiet, label, state):
     return report.write(out, trainer, stop=lambda: signals.requested is not None), completed
 
 
+def out_of_memory(exc):
+    """A MemoryError past the estimates (a GPU's OutOfMemoryError is one) in one line, with
+    the options that lower what a run holds."""
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return (f"out of memory ({type(exc).__name__}: {reason}); lower `batch` (pixels per step) or `chunk`, or "
+            f"use a smaller `size`")
+
+
 def save_checkpoint(trainer, path):
     """Write ``trainer``'s state to checkpoint ``path`` only when it is good: every parameter
     and Adam moment finite, and the last step's loss within the bound of divergence

@@ -13,7 +13,7 @@ import sys
 from ..training.loop import Trainer
 from . import folder
 from .resume import load_resumable
-from .session import ERRORS, Interrupted, train_in_folder
+from .session import ERRORS, Interrupted, out_of_memory, train_in_folder
 
 
 class Stopped(Exception):
@@ -104,5 +104,8 @@ def script_main(main):
         return exc.exit_code
     except ERRORS as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr, flush=True)
+        return 2
+    except MemoryError as exc:
+        print("error: " + out_of_memory(exc), file=sys.stderr, flush=True)
         return 2
     return 0

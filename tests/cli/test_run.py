@@ -11,7 +11,6 @@ import pytest
 from skimage import io
 
 import run
-from loe_ref.backend import gpu_available
 from loe_ref.runs import checkpoint
 from loe_ref.runs.files import is_temporary
 from tests.helpers import ROOT, SMALL, default_signals, refused
@@ -71,8 +70,8 @@ def test_resume_equals_uninterrupted(tmp_path, capsys, batch):
 
 
 
-@pytest.mark.skipif(gpu_available(), reason="a GPU is present")
-def test_gpu_without_gpu(tmp_path, capsys):
+def test_gpu_without_gpu(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)             # CuPy not importable here
     refused(capsys, tmp_path, *SMALL, "--device", "gpu", match="--device gpu")
 
 
