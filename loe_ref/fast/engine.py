@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from ..backend import to_device
+from ..backend import to_device, to_host
 from ..grids import pixel_coords_at
 from ..losses import psnr
 from . import shards
@@ -83,6 +83,17 @@ class Engine:
         finish a step soon after are then given up (workers.py), so the run ends in seconds."""
         if self.workers is not None:
             self.workers.stop_requested = stop or (lambda: False)
+
+    def host_params(self):
+        """The parameters on the host, in one transfer of the flat array."""
+        return flat_views(self.params, to_host(self.flat))
+
+    def all_finite(self, opt):
+        """True when every parameter and Adam moment is finite: one host wait."""
+        finite = self.xp.isfinite(self.flat).all()
+        for a in opt.moments():
+            finite = finite & self.xp.isfinite(a).all()
+        return bool(finite)
 
     def optimizer(self, lr, betas):
         """Adam over the parameters' flat array (bit-equal to loe_ref.optim.Adam)."""

@@ -5,7 +5,7 @@ buffer; Adam then updates all of them with one operation per line of its formula
 of one per parameter: the same arithmetic, element by element, so the same numbers as
 ``loe_ref.optim.Adam`` (tests/fast/test_flat.py).
 """
-from ..backend import xp_of
+from ..backend import to_host, xp_of
 from ..optim import Adam
 
 
@@ -34,3 +34,13 @@ class FlatAdam(Adam):
         self.t += 1
         g = xp_of(self.flat).concatenate([grads[k].reshape(-1) for k in self.m])
         self.update(self.flat, g, self._m, self._v, lr)
+
+    def moments(self):
+        """(m, v): the moments' flat arrays, laid out as the parameters' flat array."""
+        return self._m, self._v
+
+    def host_state(self):
+        """``state()`` on the host, in two transfers (one per moment)."""
+        params = dict(self.m)
+        m, v = (flat_views(params, to_host(a)) for a in (self._m, self._v))
+        return {**{f"adam_m/{k}": a for k, a in m.items()}, **{f"adam_v/{k}": a for k, a in v.items()}}

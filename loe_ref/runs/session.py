@@ -146,5 +146,5 @@ def save_checkpoint(trainer, path):
         trainer.check_divergence()
     except TrainingError as exc:
         raise TrainingError(f"{exc}; {kept}") from None
-    extra, meta = trainer.training_state()
-    checkpoint.save(path, trainer.params, trainer.cfg, extra=extra, meta=meta)
+    params, extra, meta = trainer.training_state()
+    checkpoint.save(path, params, trainer.cfg, extra=extra, meta=meta)

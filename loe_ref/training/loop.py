@@ -202,16 +202,19 @@ class Trainer:
                 f"its rate)")
 
     def non_finite(self):
-        """Names of the parameters and Adam moments holding a value that is not finite."""
+        """Names of the parameters and Adam moments holding a value that is not finite (one
+        host wait when all are finite, the usual case)."""
+        if self.engine.all_finite(self.opt):
+            return []
         state = {**self.params, **self.opt.state()}
         return [k for k, v in state.items() if not bool(self.xp.isfinite(v).all())]
 
     def training_state(self):
-        """(extra, meta): Adam's moments and the record that, with the parameters, let
-        ``restore`` continue this run exactly."""
+        """(params, extra, meta): the parameters and Adam's moments on the host (three
+        transfers) and the record that let ``restore`` continue this run exactly."""
         meta = {"iteration": self.iteration, "elapsed": self.elapsed, "history": self.history,
                 "first_loss": self.first_loss, "evaluation_seconds": self.evaluation_seconds,
                 "image_sha256": self.fingerprint, "cwd": os.getcwd(),
                 "image_path": os.path.abspath(self.opts.image) if os.path.exists(self.opts.image) else self.opts.image,
                 "best": list(self.best), "adam_t": self.opt.t, "options": asdict(self.opts)}
-        return self.opt.state(), meta
+        return self.engine.host_params(), self.opt.host_state(), meta

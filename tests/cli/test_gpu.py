@@ -94,3 +94,29 @@ def test_the_step_benchmark_runs_on_the_device(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     records = json.loads((tmp_path / "step.json").read_text())
     assert records and all(r["device"] == "gpu" and r["step_ms"] > 0 for r in records)
+
+
+@pytest.mark.parametrize("batch", [4096, 0])
+def test_a_device_step_waits_for_the_host_at_most_once(tmp_path, batch):
+    """On a GPU every host wait stalls the queue of a step's kernels: a batch step crosses
+    once (its plan's expert offsets, all layers in one transfer), a whole-image step over
+    the cached plans not at all, and a checkpoint a handful of times (one finiteness check,
+    the divergence check's loss, three flat arrays)."""
+    cupy = _standin()
+    if not cupy:
+        pytest.skip("counts host waits: the stand-in only")
+    from loe_ref.network import Config
+    from loe_ref.runs import session
+    from loe_ref.training.loop import Trainer
+    from loe_ref.training.options import TrainOptions
+    trainer = Trainer(Config(), TrainOptions(image="camera", size=[96, 96], batch=batch, iters=10, device="gpu"))
+    trainer.step(0)
+    for it in range(1, 4):
+        cupy.stats.reset()
+        trainer.last_loss = trainer.step(it)
+        assert cupy.stats.syncs + cupy.stats.to_host <= (1 if batch else 0), (it, cupy.stats.__dict__)
+    trainer.first_loss = float(trainer.last_loss)
+    cupy.stats.reset()
+    session.save_checkpoint(trainer, tmp_path / "checkpoint.npz")
+    assert cupy.stats.syncs + cupy.stats.to_host <= 5, cupy.stats.__dict__
+    trainer.close()

@@ -45,3 +45,27 @@ def test_gpu_matches_cpu_in_float32(blend, act):
     for k in cpu[2]:
         scale = np.abs(cpu[2][k]).max()
         np.testing.assert_allclose(gpu[2][k], cpu[2][k], rtol=0, atol=1e-3 * scale, err_msg=k)
+
+
+def test_the_standin_refuses_what_cupy_refuses(monkeypatch):
+    """The stand-in is strict where NumPy is lenient: a host conversion planted in the
+    library (np.sin on a device array) goes red on the GPU variant, as it would on CuPy."""
+    import cupy
+    if not getattr(cupy, "STANDIN", False):
+        pytest.skip("checks the stand-in")
+    from loe_ref import activations
+    a = cupy.asarray(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="Implicit conversion to a NumPy array"):
+        np.asarray(a)
+    with pytest.raises(TypeError, match="Unsupported type"):
+        cupy.maximum(a, np.ones((2, 3)))
+    assert type(a.sum()) is cupy.ndarray and a.sum().shape == ()
+    with pytest.raises(AttributeError, match="not in the stand-in's CuPy namespace"):
+        cupy.nanpercentile
+    cfg = Config(layers=2, hidden=4)
+    dev = {k: cupy.asarray(v) for k, v in init_params(cfg, 0).items()}
+    p = cupy.asarray(pixel_coords((4, 5)))
+    forward(dev, cfg, p)                                    # as written: fine on the device
+    monkeypatch.setattr(activations, "sine_forward", lambda z, omega0: (np.sin(omega0 * z), (z, omega0)))
+    with pytest.raises(TypeError):
+        forward(dev, cfg, p)
