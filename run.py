@@ -34,7 +34,7 @@ from loe_ref.training.loop import Trainer  # noqa: E402
 from loe_ref.training.options import DTYPES, SCHEDULES, TrainOptions  # noqa: E402
 from loe_ref.training.sampler import SAMPLERS  # noqa: E402
 
-MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe")
+MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe", "sigma", "first_bias")
 #: What a recipe fixes that a resumed run must keep.
 RECIPE_KEYS = ("batch", "sampler", "lr", "schedule", "beta2")
 MODEL_DEFAULTS = {k: v for k, v in asdict(Config()).items() if k in MODEL_KEYS}
@@ -86,11 +86,15 @@ def parser():
     m.add_argument("--layers", type=positive_int, help=f"position-dependent layers, before the output layer {default('layers')}")
     m.add_argument("--hidden", type=positive_int, help=f"hidden channels {default('hidden')}")
     m.add_argument("--tile", type=positive_int, help=f"cells per tile and axis, T (N = T^2 experts) {default('tile')}")
-    m.add_argument("--omega0", type=positive_float, help=f"sine frequency omega0 {default('omega0')}")
+    m.add_argument("--omega0", type=positive_float,
+                   help=f"frequency omega0 of sine, finer, gabor and sinc {default('omega0')}")
     m.add_argument("--slope", type=float, help=f"leaky ReLU negative slope {default('slope')}")
+    m.add_argument("--sigma", type=positive_float, help=f"width sigma of gauss and gabor {default('sigma')}")
+    m.add_argument("--first-bias", type=positive_float,
+                   help=f"with --init finer: the first layer's biases U(-k, k) {default('first_bias')}")
     m.add_argument("--init", choices=INITS,
                    help="weight initialisation: default (PyTorch's linear layer, the default), "
-                        "kaiming, or siren (with --omega0 30)")
+                        "kaiming, siren (with --omega0 30), or finer (siren's, with --first-bias)")
     m.add_argument("--pe", type=non_negative_int, help=f"positional-encoding octaves, 0 = none {default('pe')}")
     t = p.add_argument_group("training", "Options left out take the values of --recipe (short: "
                                           f"{flags(recipes.describe('short'))})")

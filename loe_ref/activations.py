@@ -1,10 +1,14 @@
-"""Activations phi: sine and leaky ReLU (docs/method.md, section 4; derivations section 3).
+"""Activations phi (docs/method.md, section 4; derivations section 3): the paper's sine and
+leaky ReLU, and the candidates of its open question, each built for coordinate networks:
+FINER's variable-periodic sine, the Gaussian, WIRE's real Gabor wavelet and sinc.
 
-Shapes: P points, C channels.
+Adding one is a forward/backward pair here, its name in ACTIVATIONS and in the two
+dispatchers, its derivative in docs/derivations.md (docs/method.md, "Adding an
+activation"). Shapes: P points, C channels.
 """
 from .backend import xp_of
 
-ACTIVATIONS = ("sine", "leaky_relu")
+ACTIVATIONS = ("sine", "leaky_relu", "finer", "gauss", "gabor", "sinc")
 
 
 def sine_forward(z, omega0):
@@ -43,15 +47,102 @@ def leaky_relu_backward(dout, cache):
     return gain
 
 
-def activation_forward(name, z, omega0=1.0, slope=0.2):
-    """Dispatch by name to ``sine_forward`` or ``leaky_relu_forward``."""
+def finer_forward(z, omega0):
+    """phi(z) = sin(omega0 (|z| + 1) z): FINER's variable-periodic sine (Liu et al., CVPR 2024),
+    whose frequency grows with |z|. Returns out (P, C), cache (z, omega0)."""
+    xp = xp_of(z)
+    return xp.sin(omega0 * (xp.abs(z) + 1.0) * z), (z, omega0)
+
+
+def finer_backward(dout, cache):
+    """dz = dout omega0 (2 |z| + 1) cos(omega0 (|z| + 1) z), shape (P, C); (|z| + 1) z has the
+    derivative 2 |z| + 1, continuous at 0."""
+    z, omega0 = cache
+    xp = xp_of(z)
+    a = xp.abs(z)
+    return dout * (omega0 * (2.0 * a + 1.0)) * xp.cos(omega0 * (a + 1.0) * z)
+
+
+def gauss_forward(z, sigma):
+    """phi(z) = exp(-(sigma z)^2): the Gaussian activation (Ramasinghe and Lucey, ECCV 2022;
+    WIRE's Gauss layer). Returns out (P, C), cache (z, out, sigma)."""
+    xp = xp_of(z)
+    out = xp.exp(-(sigma * z) ** 2)
+    return out, (z, out, sigma)
+
+
+def gauss_backward(dout, cache):
+    """dz = -2 sigma^2 z phi(z) dout, shape (P, C)."""
+    z, out, sigma = cache
+    return dout * (-2.0 * sigma * sigma) * z * out
+
+
+def gabor_forward(z, omega0, sigma):
+    """phi(z) = cos(omega0 z) exp(-(sigma z)^2): WIRE's Gabor wavelet, its real form (Saragadam
+    et al., CVPR 2023: the real part of exp(i omega0 z - (sigma z)^2)). Cache (z, omega0, sigma)."""
+    xp = xp_of(z)
+    return xp.cos(omega0 * z) * xp.exp(-(sigma * z) ** 2), (z, omega0, sigma)
+
+
+def gabor_backward(dout, cache):
+    """dz = -(omega0 sin(omega0 z) + 2 sigma^2 z cos(omega0 z)) exp(-(sigma z)^2) dout."""
+    z, omega0, sigma = cache
+    xp = xp_of(z)
+    u = omega0 * z
+    return dout * -(omega0 * xp.sin(u) + 2.0 * sigma * sigma * z * xp.cos(u)) * xp.exp(-(sigma * z) ** 2)
+
+
+#: Below this |omega0 z| sinc and its derivative are their Taylor series (exact to float64
+#: rounding there), which avoids dividing by u and the cancellation in u cos u - sin u.
+SINC_SERIES = 0.1
+
+
+def sinc_forward(z, omega0):
+    """phi(z) = sin(u) / u with u = omega0 z, and 1 at u = 0 (Saratchandran et al., 2024, sinc
+    activations for INRs). Returns out (P, C), cache (z, omega0)."""
+    xp = xp_of(z)
+    u = omega0 * z
+    small = xp.abs(u) < SINC_SERIES
+    safe = xp.where(small, 1.0, u)
+    u2 = u * u
+    series = 1.0 - u2 / 6.0 * (1.0 - u2 / 20.0 * (1.0 - u2 / 42.0 * (1.0 - u2 / 72.0)))
+    return xp.where(small, series, xp.sin(safe) / safe), (z, omega0)
+
+
+def sinc_backward(dout, cache):
+    """dz = omega0 (u cos u - sin u) / u^2 dout with u = omega0 z (its series near 0), (P, C)."""
+    z, omega0 = cache
+    xp = xp_of(z)
+    u = omega0 * z
+    small = xp.abs(u) < SINC_SERIES
+    safe = xp.where(small, 1.0, u)
+    u2 = u * u
+    series = -u / 3.0 * (1.0 - u2 / 10.0 * (1.0 - u2 / 28.0 * (1.0 - u2 / 54.0 * (1.0 - u2 / 88.0))))
+    return dout * omega0 * xp.where(small, series, (safe * xp.cos(safe) - xp.sin(safe)) / (safe * safe))
+
+
+def activation_forward(name, z, omega0=1.0, slope=0.2, sigma=1.0):
+    """Dispatch by name to the activation's forward pass (``omega0``: its frequency, ``slope``:
+    leaky ReLU's, ``sigma``: the Gaussian's and the Gabor wavelet's width)."""
     if name == "sine":
         return sine_forward(z, omega0)
     if name == "leaky_relu":
         return leaky_relu_forward(z, slope)
+    if name == "finer":
+        return finer_forward(z, omega0)
+    if name == "gauss":
+        return gauss_forward(z, sigma)
+    if name == "gabor":
+        return gabor_forward(z, omega0, sigma)
+    if name == "sinc":
+        return sinc_forward(z, omega0)
     raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
 
 
+_BACKWARD = {"sine": sine_backward, "leaky_relu": leaky_relu_backward, "finer": finer_backward,
+             "gauss": gauss_backward, "gabor": gabor_backward, "sinc": sinc_backward}
+
+
 def activation_backward(name, dout, cache):
-    """Dispatch by name to ``sine_backward`` or ``leaky_relu_backward``."""
-    return sine_backward(dout, cache) if name == "sine" else leaky_relu_backward(dout, cache)
+    """Dispatch by name to the activation's backward pass."""
+    return _BACKWARD[name](dout, cache)

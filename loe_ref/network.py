@@ -32,7 +32,7 @@ from .layers import (
     output_forward,
 )
 
-INITS = ("default", "kaiming", "siren")
+INITS = ("default", "kaiming", "siren", "finer")
 
 
 @dataclass
@@ -41,7 +41,10 @@ class Config:
 
     ``layers`` counts the position-dependent layers (the paper's 10-layer network has 9
     plus the output layer). ``grid`` is an arrangement name, or "custom" with per-layer
-    ``alpha`` and ``beta``. Defaults are the paper's configuration.
+    ``alpha`` and ``beta``. ``omega0`` is the frequency of sine, FINER, Gabor and sinc,
+    ``slope`` leaky ReLU's, ``sigma`` the width of the Gaussian and the Gabor wavelet,
+    ``first_bias`` the range of the first layer's biases under FINER's initialisation.
+    Defaults are the paper's configuration.
     """
     in_dims: int = 2
     out_channels: int = 1
@@ -57,6 +60,8 @@ class Config:
     slope: float = 0.2
     init: str = "default"
     pe: int = 0
+    sigma: float = 1.0
+    first_bias: float = 1.0
 
     def __post_init__(self):
         for name in ("in_dims", "out_channels", "hidden", "layers", "tile"):
@@ -69,6 +74,8 @@ class Config:
         validate.choice("init", self.init, INITS)
         validate.choice("grid", self.grid, ARRANGEMENTS + ("custom",))
         validate.positive_number("omega0", self.omega0)
+        validate.positive_number("sigma", self.sigma)
+        validate.positive_number("first_bias", self.first_bias)
         validate.in_unit_interval("slope", self.slope)
         if self.grid == "custom":
             if len(self.alpha) != self.layers or len(self.beta) != self.layers:
@@ -128,7 +135,9 @@ def init_params(cfg, seed=0):
     default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases (a PyTorch linear
     layer's default); kaiming: weights U(-g sqrt(3/fan_in), +) with the leaky-ReLU gain
     g = sqrt(2 / (1 + slope^2)); siren: first layer U(-1/fan_in, 1/fan_in), later layers
-    U(-sqrt(6/fan_in)/omega0, +). Each expert is drawn like a separate linear layer.
+    U(-sqrt(6/fan_in)/omega0, +); finer: siren's weights, and the first layer's biases
+    U(-first_bias, first_bias) (FINER's wider first-layer bias). Each expert is drawn like a
+    separate linear layer.
     """
     rng = np.random.default_rng(seed)
     widths = [encoded_dims(cfg.in_dims, cfg.pe)] + [cfg.hidden] * cfg.layers
@@ -140,13 +149,14 @@ def init_params(cfg, seed=0):
         bound = 1.0 / math.sqrt(fan_in)
         if cfg.init == "kaiming":
             wbound = math.sqrt(2.0 / (1.0 + cfg.slope ** 2)) * math.sqrt(3.0 / fan_in)
-        elif cfg.init == "siren":
+        elif cfg.init in ("siren", "finer"):
             wbound = 1.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in) / cfg.omega0
         else:
             wbound = bound
+        bbound = cfg.first_bias if cfg.init == "finer" and i == 0 else bound
         wname, bname = ("W_out", "b_out") if last else (f"W{i + 1}", f"b{i + 1}")
         params[wname] = rng.uniform(-wbound, wbound, size=shape)
-        params[bname] = rng.uniform(-bound, bound, size=shape[-1])
+        params[bname] = rng.uniform(-bbound, bbound, size=shape[-1])
     return params
 
 
@@ -170,7 +180,7 @@ def forward(params, cfg, p):
         idx, w, blend_cache = blend_forward(cfg.blend, p, float(alpha[i - 1]), float(beta[i - 1]), cfg.tile)
         B = coefficients(idx, w, cfg.n_experts)                                      # (P, N)
         z, lin_cache = dynamic_linear_forward(h, params[f"W{i}"], params[f"b{i}"], B)
-        h, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)
+        h, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope, cfg.sigma)
         layers.append(LayerCache(idx, blend_cache, lin_cache, act_cache))
     out, out_cache = output_forward(h, params["W_out"], params["b_out"])            # (P, C)
     return out, NetworkCache(enc_cache, layers, out_cache)

@@ -93,5 +93,5 @@ def preactivations_min(params, cfg, p):
         idx, w, _ = blend_forward(cfg.blend, p, float(alpha[i]), float(beta[i]), cfg.tile)
         z, _ = dynamic_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], coefficients(idx, w, cfg.n_experts))
         zmin = np.minimum(zmin, np.abs(z).min(axis=1))
-        h, _ = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)
+        h, _ = activation_forward(cfg.act, z, cfg.omega0, cfg.slope, cfg.sigma)
     return zmin

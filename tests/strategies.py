@@ -1,6 +1,7 @@
 """Hypothesis strategies that several test files draw from."""
 from hypothesis import strategies as st
 
+from loe_ref.activations import ACTIVATIONS
 from loe_ref.network import Config
 
 
@@ -15,10 +16,12 @@ def configs(draw, tiles=(1, 2, 3), blends=("nearest", "linear")):
     if grid == "custom":
         alpha = draw(st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0, 5.0]), min_size=layers, max_size=layers))
         beta = draw(st.lists(st.floats(0.0, 1.0), min_size=layers, max_size=layers))
-    act = draw(st.sampled_from(["sine", "leaky_relu"]))
-    init = draw(st.sampled_from(["default", "kaiming"] + (["siren"] if act == "sine" else [])))
-    omega0 = 30.0 if init == "siren" else draw(st.sampled_from([1.0, 2.0]))
+    act = draw(st.sampled_from(ACTIVATIONS))
+    init = draw(st.sampled_from(["default", "kaiming"] + (["siren"] if act == "sine" else [])
+                                + (["finer"] if act == "finer" else [])))
+    omega0 = 30.0 if init in ("siren", "finer") else draw(st.sampled_from([1.0, 2.0]))
     return Config(in_dims=d, out_channels=draw(st.sampled_from([1, 3])), hidden=draw(st.integers(1, 5)),
                   layers=layers, tile=tile, blend=draw(st.sampled_from(blends)),
                   grid=grid, alpha=alpha, beta=beta, act=act, omega0=omega0,
-                  slope=draw(st.sampled_from([0.2, 0.01])), init=init, pe=draw(st.integers(0, 2)))
+                  slope=draw(st.sampled_from([0.2, 0.01])), init=init, pe=draw(st.integers(0, 2)),
+                  sigma=draw(st.sampled_from([0.5, 1.0, 3.0])), first_bias=draw(st.sampled_from([1.0, 5.0])))

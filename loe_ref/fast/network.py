@@ -44,7 +44,7 @@ def forward(params, plan, cfg):
             z, lin_cache = sorted_linear_forward(x, params[f"W{i}"], params[f"b{i}"], route.offsets)
         else:
             z, lin_cache = dynamic_linear_forward(x, params[f"W{i}"], params[f"b{i}"], route.coef)
-        h, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope)
+        h, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope, cfg.sigma)
         layers.append(LayerCache(lin_cache, act_cache))
     out, out_cache = output_forward(h, params["W_out"], params["b_out"])       # (P, C), last layer's order
     return out[plan.unsort], NetworkCache(plan, enc_cache, layers, out_cache)

@@ -17,6 +17,8 @@ DTYPES = ("float32", "float64")
 #: The rate when ``lr`` is not given, by initialisation: these options' defaults are the
 #: full-batch recipe (recipes.py), whose rates these are.
 DEFAULT_LR = {"default": 1e-2, "siren": 1e-3}
+#: The initialisations of SIREN's family (omega0 = 30 and SIREN's weights), which take its rates.
+SIREN_INITS = ("siren", "finer")
 
 
 @dataclass
@@ -62,7 +64,7 @@ class TrainOptions:
         """``lr``, or without it the default rate of ``cfg``'s initialisation (``DEFAULT_LR``)."""
         if self.lr is not None:
             return self.lr
-        return DEFAULT_LR["siren" if cfg.init == "siren" else "default"]
+        return DEFAULT_LR["siren" if cfg.init in SIREN_INITS else "default"]
 
     def lr_at(self, cfg, it):
         """Learning rate of step ``it`` (0-based), docs/method.md, section 6.

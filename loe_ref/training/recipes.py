@@ -8,7 +8,7 @@ options a user gives replace its values.
 """
 import math
 
-from .options import DEFAULT_LR, SCHEDULE_WORDS
+from .options import DEFAULT_LR, SCHEDULE_WORDS, SIREN_INITS
 
 #: short: the default command's recipe, chosen by measurement (docs/results.md, "The default
 #: command"); table: the protocol of the 512 x 512 table; full-batch: every pixel each step,
@@ -27,7 +27,7 @@ def describe(name):
     """Recipe ``name`` in words, for --help: batch, rate, schedule, beta2, budget, evaluations."""
     r = RECIPES[name]
     batch = "every pixel each step" if r["batch"] == 0 else f"batches of {r['batch']} pixels"
-    return (f"{batch}, lr {r['lr']:g} ({r['siren_lr']:g} with `init` siren), {SCHEDULE_WORDS[r['schedule']]}, "
+    return (f"{batch}, lr {r['lr']:g} ({r['siren_lr']:g} with `init` siren or finer), {SCHEDULE_WORDS[r['schedule']]}, "
             f"Adam's beta2 {r['beta2']:g}, {r['equivalents']:g} full-image equivalents, "
             f"{r['evaluations']} evaluations")
 
@@ -67,7 +67,7 @@ def recipe_options(name, pixels, init="default", **given):
     out = {k: r[k] for k in ("batch", "sampler", "schedule", "beta2")}
     if out["batch"] >= pixels:                 # a small image: every pixel each step
         out["batch"] = 0
-    out["lr"] = r["siren_lr"] if init == "siren" else r["lr"]
+    out["lr"] = r["siren_lr"] if init in SIREN_INITS else r["lr"]
     out.update({k: v for k, v in given.items() if v is not None and k != "equivalents"})
     if out.get("iters") is None:
         out["iters"] = iterations(given.get("equivalents") or r["equivalents"], pixels, out["batch"])

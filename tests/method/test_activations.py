@@ -1,31 +1,66 @@
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loe_ref.activations import activation_backward, activation_forward
+from loe_ref.activations import (
+    ACTIVATIONS,
+    SINC_SERIES,
+    activation_backward,
+    activation_forward,
+)
 from loe_ref.backend import to_host
 from tests.gradcheck import check_gradients, upstream
 
 
-@given(st.sampled_from(["sine", "leaky_relu"]), st.integers(1, 20), st.integers(1, 5),
-       st.sampled_from([1.0, 3.0, 30.0]), st.floats(0.0, 0.9), st.integers(0, 2 ** 16))
-def test_activation_backward_matches_finite_differences(xp, name, P, C, omega0, slope, seed):
+@given(st.sampled_from(ACTIVATIONS), st.integers(1, 20), st.integers(1, 5), st.sampled_from([1.0, 3.0, 30.0]),
+       st.floats(0.0, 0.9), st.sampled_from([0.5, 1.0, 3.0, 10.0]), st.integers(0, 2 ** 16))
+def test_activation_backward_matches_finite_differences(xp, name, P, C, omega0, slope, sigma, seed):
+    """Every activation; z is kept off 0, the kink of leaky ReLU and of FINER's |z|."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((P, C))
     near = np.abs(z) < 1e-2
-    z[near] = np.where(z[near] < 0, -1e-2, 1e-2)   # moved off the leaky-ReLU kink at 0
+    z[near] = np.where(z[near] < 0, -1e-2, 1e-2)
     G = upstream(rng, (P, C))
-    _, cache = activation_forward(name, xp.asarray(z), omega0, slope)
+    _, cache = activation_forward(name, xp.asarray(z), omega0, slope, sigma)
     dz = to_host(activation_backward(name, xp.asarray(G), cache))
 
     def f():
-        return float((to_host(activation_forward(name, xp.asarray(z), omega0, slope)[0]) * G).sum())
+        return float((to_host(activation_forward(name, xp.asarray(z), omega0, slope, sigma)[0]) * G).sum())
+
+    check_gradients(f, {"z": z}, {"z": dz})
+
+
+def test_sinc_is_smooth_across_its_series(xp):
+    """Near u = 0 sinc and its derivative are series: they meet the closed forms at the
+    switch and the derivative passes finite differences on both sides of it and at 0."""
+    omega0 = 2.0
+    u = np.array([[-SINC_SERIES * 1.0001, -SINC_SERIES * 0.9999, -1e-9, 0.0, 3e-5, SINC_SERIES * 0.9999,
+                   SINC_SERIES * 1.0001, 2.0]])
+    z = u / omega0
+    out, cache = activation_forward("sinc", xp.asarray(z), omega0)
+    safe = np.where(u == 0, 1.0, u)
+    np.testing.assert_allclose(to_host(out), np.where(u == 0, 1.0, np.sin(safe) / safe), rtol=1e-15, atol=1e-15)
+    G = np.random.default_rng(0).uniform(0.5, 1.5, u.shape)
+    dz = to_host(activation_backward("sinc", xp.asarray(G), cache))
+
+    def f():
+        return float((to_host(activation_forward("sinc", xp.asarray(z), omega0)[0]) * G).sum())
 
     check_gradients(f, {"z": z}, {"z": dz})
 
 
 def test_activation_values(xp):
     z = np.array([[-2.0, -0.5, 0.0, 0.5, 2.0]])
-    np.testing.assert_allclose(to_host(activation_forward("sine", xp.asarray(z), 3.0)[0]), np.sin(3 * z))
-    np.testing.assert_allclose(to_host(activation_forward("leaky_relu", xp.asarray(z), slope=0.2)[0]),
-                               [[-0.4, -0.1, 0.0, 0.5, 2.0]])
+    value = lambda name, **kw: to_host(activation_forward(name, xp.asarray(z), **kw)[0])   # noqa: E731
+    np.testing.assert_allclose(value("sine", omega0=3.0), np.sin(3 * z))
+    np.testing.assert_allclose(value("leaky_relu", slope=0.2), [[-0.4, -0.1, 0.0, 0.5, 2.0]])
+    np.testing.assert_allclose(value("finer", omega0=3.0), np.sin(3 * (np.abs(z) + 1) * z))
+    np.testing.assert_allclose(value("gauss", sigma=2.0), np.exp(-4 * z ** 2))
+    np.testing.assert_allclose(value("gabor", omega0=3.0, sigma=2.0), np.cos(3 * z) * np.exp(-4 * z ** 2))
+    np.testing.assert_allclose(value("sinc", omega0=3.0), np.sinc(3 * z / np.pi))
+
+
+def test_an_unknown_activation_is_named():
+    with pytest.raises(ValueError, match="unknown activation 'swish'; expected one of sine, leaky_relu, finer"):
+        activation_forward("swish", np.zeros((1, 1)))

@@ -27,7 +27,7 @@ def _points(cfg, P, rng, params, xp):
     shift = 0.5 if cfg.blend == "linear" else 0.0
     margin = 4 * STEP * alpha.max() + 1e-6
     p = keep_off_cells(rng.uniform(0, 1, (P, cfg.in_dims)), alpha, beta, margin, shift, rng)
-    if cfg.act != "leaky_relu":
+    if cfg.act not in ("leaky_relu", "finer"):          # the kinks at z = 0
         return p
     for _ in range(100):
         near = preactivations_min(params, cfg, p) < 2e-2

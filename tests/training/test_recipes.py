@@ -61,7 +61,7 @@ def test_equivalents_option(tmp_path, capsys):
 def test_help_describes_the_short_recipe_as_it_is(capsys):
     """--help reads the recipe itself, so it cannot fall behind a change of it."""
     import run
-    assert recipes.describe("short") == ("batches of 4096 pixels, lr 0.008 (0.0001 with `init` siren), linear decay "
+    assert recipes.describe("short") == ("batches of 4096 pixels, lr 0.008 (0.0001 with `init` siren or finer), linear decay "
                                          "to 0, Adam's beta2 0.8, 80 full-image equivalents, 10 evaluations")
     assert recipes.describe("full-batch").startswith("every pixel each step, lr 0.01")
     with pytest.raises(SystemExit):

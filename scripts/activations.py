@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""The paper's open question: an activation that works with every grid arrangement?
+
+Every activation of loe_ref (sine with the default initialisation and with SIREN's, leaky
+ReLU, FINER, Gaussian, WIRE's real Gabor wavelet, sinc) in the paper's network on camera
+512 x 512, nearest experts, under one short protocol: the short recipe (batches of 4,096,
+linear decay to 0, beta2 0.8), each budget with its own schedule. Two phases:
+
+- search: each activation's rate (and its scale parameter, where it has one) chosen on one
+  arrangement only, fine_to_coarse (the paper's default), at 150 equivalents, seed 0, by
+  peak PSNR over the small grid ``SEARCH``; then frozen, so no activation is tuned per grid;
+- study: the chosen setting of every activation on the four arrangements (quadtree,
+  fine_to_coarse, coarse_to_fine, gray_code) at 150 and 600 equivalents, seeds 0 and 1.
+
+Finished runs are reused and unfinished ones resume (studies.train_row), so the same command
+continues an interrupted study; ``--part k/n`` takes every n-th run from the k-th (one
+process per core); --report only tabulates. Records: results/activations_512/.
+
+    taskset -c 0 python scripts/activations.py --phase search --part 0/2
+    taskset -c 1 python scripts/activations.py --phase search --part 1/2
+    taskset -c 0 python scripts/activations.py --phase study --part 0/2     # after the search
+    python scripts/activations.py --report
+"""
+import argparse
+import itertools
+import os
+import sys
+
+from loe_ref.network import Config
+from loe_ref.runs import studies
+from loe_ref.runs.files import write_json, write_text
+from loe_ref.training import recipes
+from loe_ref.training.options import TrainOptions
+
+PIXELS = 512 * 512
+OUT = "results/activations_512"
+GRIDS = ("quadtree", "fine_to_coarse", "coarse_to_fine", "gray_code")
+SEARCH_GRID, SEARCH_BUDGET, BUDGETS, SEEDS = "fine_to_coarse", 150, (150, 600), (0, 1)
+#: Each activation: its fixed Config keywords, and the grid its search takes (rate, and
+#: its scale parameter where it has one). SIREN's family searches around SIREN's rate 1e-4.
+SEARCH = {
+    "sine": (dict(act="sine"), dict(lr=[3e-3, 8e-3, 2e-2])),
+    "sine_siren": (dict(act="sine", init="siren", omega0=30.0), dict(lr=[3e-5, 1e-4, 3e-4])),
+    "leaky_relu": (dict(act="leaky_relu"), dict(lr=[3e-3, 8e-3, 2e-2])),
+    "finer": (dict(act="finer", init="finer", omega0=30.0), dict(lr=[3e-5, 1e-4, 3e-4], first_bias=[1.0, 5.0])),
+    "gauss": (dict(act="gauss"), dict(lr=[3e-3, 8e-3, 2e-2], sigma=[1.0, 3.0, 10.0])),
+    "gabor": (dict(act="gabor"), dict(lr=[3e-3, 8e-3], omega0_sigma=[(5.0, 1.0), (10.0, 3.0), (20.0, 10.0)])),
+    "sinc": (dict(act="sinc"), dict(lr=[3e-3, 8e-3, 2e-2], omega0=[1.0, 3.0, 10.0])),
+}
+
+
+def settings(name):
+    """Every setting of ``name``'s search: dicts of lr and Config keywords."""
+    base, grid = SEARCH[name]
+    keys = list(grid)
+    for values in itertools.product(*(grid[k] for k in keys)):
+        s = dict(zip(keys, values))
+        if "omega0_sigma" in s:
+            s["omega0"], s["sigma"] = s.pop("omega0_sigma")
+        yield s
+
+
+def tag(setting):
+    return "_".join(f"{k}{v:g}" for k, v in sorted(setting.items()))
+
+
+def config(name, setting, grid):
+    base = SEARCH[name][0]
+    return Config(grid=grid, **base, **{k: v for k, v in setting.items() if k != "lr"})
+
+
+def run_options(budget, seed, lr):
+    o = recipes.recipe_options("short", PIXELS, equivalents=budget, seed=seed, lr=lr)
+    o["eval_every"] = recipes.every(2.5 if budget <= 150 else 10, PIXELS, o["batch"])
+    o["checkpoint_every"] = o["eval_every"] * 10
+    return TrainOptions(image="camera", **o)
+
+
+def search_runs():
+    return [(name, s, os.path.join(OUT, "search", name, tag(s))) for name in SEARCH for s in settings(name)]
+
+
+def chosen(name):
+    """The search's best setting of ``name`` by peak PSNR (None until its runs finished)."""
+    best = None
+    for s in settings(name):
+        summary = studies.read_summary(os.path.join(OUT, "search", name, tag(s)))
+        if summary is None or summary.get("iterations") != run_options(SEARCH_BUDGET, 0, s["lr"]).iters:
+            return None
+        if best is None or (summary["peak_psnr"] or 0) > best[1]:
+            best = (s, summary["peak_psnr"] or 0)
+    return best[0]
+
+
+def study_runs():
+    runs = []
+    for name in SEARCH:
+        s = chosen(name)
+        if s is None:
+            sys.exit(f"error: the search of {name} is not finished; run --phase search first")
+        for budget, seed, grid in itertools.product(BUDGETS, SEEDS, GRIDS):
+            runs.append((name, s, os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name), budget, seed, grid))
+    return runs
+
+
+def report():
+    rows = []
+    for name in SEARCH:
+        for s in settings(name):
+            summary = studies.read_summary(os.path.join(OUT, "search", name, tag(s)))
+            rows.append({"phase": "search", "activation": name, "setting": s, "grid": SEARCH_GRID,
+                         "equivalents": SEARCH_BUDGET, "seed": 0,
+                         "peak_psnr": summary and summary["peak_psnr"], "seconds": summary and summary["seconds"],
+                         "finished": bool(summary)})
+    for name in SEARCH:
+        s = chosen(name)
+        for budget, seed, grid in itertools.product(BUDGETS, SEEDS, GRIDS):
+            summary = s and studies.read_summary(os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name))
+            rows.append({"phase": "study", "activation": name, "setting": s, "grid": grid, "equivalents": budget,
+                         "seed": seed, "peak_psnr": summary and summary["peak_psnr"],
+                         "seconds": summary and summary["seconds"], "finished": bool(summary)})
+    write_json(os.path.join(OUT, "activations.json"), rows)
+    lines = ["| phase | activation | setting | grid | equivalents | seed | peak PSNR (dB) |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        psnr = "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"
+        lines.append(f"| {r['phase']} | {r['activation']} | {r['setting'] and tag(r['setting'])} | {r['grid']} | "
+                     f"{r['equivalents']} | {r['seed']} | {psnr} |")
+    write_text(os.path.join(OUT, "activations.md"), "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--phase", choices=["search", "study"], help="which runs to train")
+    ap.add_argument("--part", default="0/1", help="k/n: every n-th run from the k-th (one process per core)")
+    ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
+    args = ap.parse_args()
+    if args.report or args.phase is None:
+        report()
+        return
+    k, n = (int(v) for v in args.part.split("/"))
+    if not 0 <= k < n:
+        raise ValueError(f"`part` {args.part!r}: expected k/n with 0 <= k < n")
+    if args.phase == "search":
+        for name, s, out in search_runs()[k::n]:
+            studies.train_row(out, config(name, s, SEARCH_GRID), run_options(SEARCH_BUDGET, 0, s["lr"]),
+                              f"search {name} {tag(s)}")
+    else:
+        for name, s, out, budget, seed, grid in study_runs()[k::n]:
+            studies.train_row(out, config(name, s, grid), run_options(budget, seed, s["lr"]),
+                              f"{name} {grid} E{budget} seed {seed}")
+    report()
+
+
+if __name__ == "__main__":
+    sys.exit(studies.script_main(main))
