@@ -63,11 +63,22 @@ def finer_backward(dout, cache):
     return dout * (omega0 * (2.0 * a + 1.0)) * xp.cos(omega0 * (a + 1.0) * z)
 
 
+#: exp(-a) is taken as 0 from a = 80 on (exp(-80) = 1.8e-35, above float32's smallest normal
+#: number): the values below it would be subnormal, which CPUs compute about ten times slower.
+EXP_CUTOFF = 80.0
+
+
+def _gaussian(xp, sz):
+    """exp(-sz^2), 0 where sz^2 >= EXP_CUTOFF (no subnormal values)."""
+    a = sz * sz
+    return xp.where(a < EXP_CUTOFF, xp.exp(-xp.minimum(a, EXP_CUTOFF)), 0.0).astype(sz.dtype, copy=False)
+
+
 def gauss_forward(z, sigma):
     """phi(z) = exp(-(sigma z)^2): the Gaussian activation (Ramasinghe and Lucey, ECCV 2022;
-    WIRE's Gauss layer). Returns out (P, C), cache (z, out, sigma)."""
-    xp = xp_of(z)
-    out = xp.exp(-(sigma * z) ** 2)
+    WIRE's Gauss layer), 0 where the exponent passes EXP_CUTOFF. Returns out (P, C),
+    cache (z, out, sigma)."""
+    out = _gaussian(xp_of(z), sigma * z)
     return out, (z, out, sigma)
 
 
@@ -79,9 +90,10 @@ def gauss_backward(dout, cache):
 
 def gabor_forward(z, omega0, sigma):
     """phi(z) = cos(omega0 z) exp(-(sigma z)^2): WIRE's Gabor wavelet, its real form (Saragadam
-    et al., CVPR 2023: the real part of exp(i omega0 z - (sigma z)^2)). Cache (z, omega0, sigma)."""
+    et al., CVPR 2023: the real part of exp(i omega0 z - (sigma z)^2)); its Gaussian is 0 where
+    the exponent passes EXP_CUTOFF. Cache (z, omega0, sigma)."""
     xp = xp_of(z)
-    return xp.cos(omega0 * z) * xp.exp(-(sigma * z) ** 2), (z, omega0, sigma)
+    return xp.cos(omega0 * z) * _gaussian(xp, sigma * z), (z, omega0, sigma)
 
 
 def gabor_backward(dout, cache):
@@ -89,7 +101,7 @@ def gabor_backward(dout, cache):
     z, omega0, sigma = cache
     xp = xp_of(z)
     u = omega0 * z
-    return dout * -(omega0 * xp.sin(u) + 2.0 * sigma * sigma * z * xp.cos(u)) * xp.exp(-(sigma * z) ** 2)
+    return dout * -(omega0 * xp.sin(u) + 2.0 * sigma * sigma * z * xp.cos(u)) * _gaussian(xp, sigma * z)
 
 
 #: Below this |omega0 z| sinc and its derivative are their Taylor series (exact to float64
