@@ -106,10 +106,6 @@ class Trainer:
         self.opt.step(self.params, grads, self.opts.lr_at(self.cfg, it))
         return sse / target.size
 
-    def predict_image(self):
-        """The current reconstruction over the whole image, (P, C) on the device."""
-        return self.engine.predict_image()
-
     def psnr(self):
         """PSNR (dB) of the current reconstruction over the whole image."""
         return self.engine.psnr()

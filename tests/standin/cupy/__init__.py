@@ -33,13 +33,13 @@ class _Stats:
 
     def __init__(self):
         self.device_bytes = int(_os.environ.get("LOE_REF_STANDIN_DEVICE_BYTES", 16 * 2 ** 30))
+        self.used = 0
         self.reset()
 
     def reset(self):
+        """Start the counts afresh, and the peak from the memory in use now."""
         self.to_host = self.to_device = self.syncs = 0
-        self.peak = self.used if hasattr(self, "used") else 0
-        if not hasattr(self, "used"):
-            self.used = 0
+        self.peak = self.used
 
 
 stats = _Stats()
@@ -131,8 +131,7 @@ class ndarray:
 
     def __setitem__(self, key, value):
         if isinstance(value, _np.ndarray):
-            stats.to_device += 1
-            value = value
+            stats.to_device += 1                   # a host array crosses to the device
         else:
             value = _unwrap(value)
         self._a[_index(key)] = value
@@ -208,7 +207,6 @@ def _device_function(name):
     def call(*args, **kwargs):
         out = kwargs.get("out")
         if isinstance(out, ndarray):
-            kwargs["out"] = out._a
             func(*_unwrap(args), **_unwrap({k: v for k, v in kwargs.items() if k != "out"}), out=out._a)
             return out
         return _wrap(func(*_unwrap(args), **_unwrap(kwargs)))
