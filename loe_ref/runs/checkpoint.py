@@ -37,13 +37,17 @@ MAX_MEMBER_BYTES = 2 ** 31
 def member_headers(zf, path):
     """{name: (shape, dtype)} of every member of the open .npz ``zf``, from the headers only.
 
-    Every member must be an array named ``<name>.npy``, and no name may come twice: NumPy
-    would otherwise read a member ``W1`` in place of ``W1.npy``."""
+    Every member must be an array named ``<name>.npy``, stored as :func:`save` writes it (not
+    compressed, not encrypted), and no name may come twice: NumPy would otherwise read a
+    member ``W1`` in place of ``W1.npy``."""
     headers = {}
     for info in zf.infolist():
         if not info.filename.endswith(".npy") or info.filename[:-4] in headers:
             raise CheckpointError(f"checkpoint {path!r}: unexpected member {info.filename!r} (a checkpoint holds "
                                   f"one <name>.npy array per name)")
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+            raise CheckpointError(f"checkpoint {path!r}: member {info.filename!r} is compressed (method "
+                                  f"{info.compress_type}) or encrypted; a checkpoint stores its members as they are")
         try:
             with zf.open(info) as fh:
                 version = np.lib.format.read_magic(fh)
@@ -119,7 +123,7 @@ def load(path):
             arrays = {k: _read(zf, k) for k in headers if k not in ("config", "meta")}
     except CheckpointError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, EOFError, MemoryError, RecursionError,
+    except (OSError, ValueError, KeyError, TypeError, EOFError, MemoryError, RuntimeError,
             zipfile.BadZipFile) as exc:
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise CheckpointError(f"cannot read checkpoint {path!r}: not a complete loe_ref checkpoint "
