@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fit a Levels-of-Experts network to an image: python run.py --help."""
+"""Fit a Levels-of-Experts network to an image, a sound, a video or a volume: python run.py --help."""
 import os
 import signal
 import sys
@@ -14,7 +14,8 @@ def _interrupted_while_starting(signum, frame):
 if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, _interrupted_while_starting)
 
-import argparse  # noqa: E402  (after the handler above: the imports below take a moment)
+import argparse  # noqa: E402
+import math  # noqa: E402  (after the handler above: the imports below take a moment)
 import re  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 
@@ -29,7 +30,8 @@ from loe_ref.runs.render import render  # noqa: E402
 from loe_ref.runs.resume import load_resumable, trained_image  # noqa: E402
 from loe_ref.runs.signals import InterruptSignals  # noqa: E402
 from loe_ref.training import recipes  # noqa: E402
-from loe_ref.training.data import BUNDLED, prepare_image  # noqa: E402
+from loe_ref.training.data import BUNDLED, KINDS, prepare_signal  # noqa: E402
+from loe_ref.training.synthetic import SYNTHETIC  # noqa: E402
 from loe_ref.training.loop import Trainer  # noqa: E402
 from loe_ref.training.options import DTYPES, SCHEDULES, TrainOptions  # noqa: E402
 from loe_ref.training.sampler import SAMPLERS  # noqa: E402
@@ -76,8 +78,8 @@ def positive_float(text):
 
 def parser():
     p = argparse.ArgumentParser(
-        description="Fit a Levels-of-Experts implicit neural representation to an image "
-                    "(NumPy on the CPU, CuPy on the GPU). Options left out take the value shown or the "
+        description="Fit a Levels-of-Experts implicit neural representation to an image, a sound, a video "
+                    "or a volume (NumPy on the CPU, CuPy on the GPU). Options left out take the value shown or the "
                     "recipe's, or, with --resume, the checkpoint's.")
     m = p.add_argument_group("model")
     m.add_argument("--grid", choices=ARRANGEMENTS, help=f"arrangement of the expert grids {default('grid')}")
@@ -105,10 +107,15 @@ def parser():
     t.add_argument("--equivalents", type=positive_float,
                    help="training budget in full-image equivalents (iterations x batch / pixels; "
                         "replaces --iters; default: the recipe's)")
-    t.add_argument("--image", help=f"image file path, or a bundled scikit-image picture: {', '.join(BUNDLED)} "
-                                   f"{default('image')}")
-    t.add_argument("--size", type=positive_int, nargs=2, metavar=("H", "W"),
-                   help="resize the image to H x W before fitting; with --render, the output size")
+    t.add_argument("--signal", "--image", dest="image",
+                   help=f"the signal to fit: a file (image; .wav sound; .gif, .mp4 or a folder of numbered frames "
+                        f"for video; multi-page .tif volume; .npy of any kind), a bundled scikit-image picture "
+                        f"({', '.join(BUNDLED)}), or a made signal ({', '.join(SYNTHETIC)}) {default('image')}")
+    t.add_argument("--kind", choices=tuple(KINDS),
+                   help="what the signal is, where its file leaves it open (default: from the file)")
+    t.add_argument("--size", type=positive_int, nargs="+", metavar="N",
+                   help="resample the signal before fitting: N samples (sound), H W (image), T H W (video) or "
+                        "D H W (volume); with --render, the output size")
     t.add_argument("--iters", type=positive_int, help="training iterations (replaces --equivalents)")
     t.add_argument("--lr", type=positive_float, help="Adam learning rate")
     t.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
@@ -135,7 +142,7 @@ def parser():
 
 
 def resolve(args):
-    """Config, TrainOptions, output folder, image and the checkpoint's iteration (0 when new).
+    """Config, TrainOptions, output folder, signal and the checkpoint's iteration (0 when new).
 
     A new run takes the options of ``--recipe`` (its budget in full-image equivalents made
     iterations for this image), a resumed one those of its checkpoint; options given on
@@ -155,9 +162,10 @@ def resolve(args):
     given = {k: v for k, v in vars(args).items() if v is not None}
     model.update({k: v for k, v in given.items() if k in model})
     given_train = {k: (list(v) if k == "size" else v) for k, v in given.items() if k in train}
-    train.update({k: v for k, v in given_train.items() if k in ("image", "size")})
-    image = prepare_image(train["image"], train["size"])
-    pixels = image.shape[0] * image.shape[1]
+    train.update({k: v for k, v in given_train.items() if k in ("image", "size", "kind")})
+    signal = prepare_signal(train["image"], train["size"], train["kind"])
+    d = KINDS[signal.kind]
+    pixels = math.prod(signal.values.shape[:d])
     if args.resume:
         if args.recipe:                            # a resumed run keeps its checkpoint's recipe
             asked = recipes.recipe_options(args.recipe, pixels, model["init"], iters=train["iters"])
@@ -174,14 +182,14 @@ def resolve(args):
         train.update(recipes.recipe_options(args.recipe or "short", pixels, model["init"], equivalents=args.equivalents,
                                             **given_train))
     opts = TrainOptions(**train)
-    cfg = Config(in_dims=2, out_channels=1 if image.ndim == 2 else image.shape[2], **model)
+    cfg = Config(in_dims=d, out_channels=1 if signal.values.ndim == d else signal.values.shape[d], **model)
     if out is None:
         name = os.path.splitext(os.path.basename(opts.image))[0]
         base = os.path.join("runs", f"{name}-{cfg.grid}-{cfg.act}-{cfg.blend}")
         out, k = base, 2
         while os.path.exists(out):
             out, k = f"{base}-{k}", k + 1
-    return cfg, opts, out, image, done
+    return cfg, opts, out, signal, done
 
 
 #: A parameter named in a library message, `name`: run.py shows it as the flag --name.
@@ -201,8 +209,8 @@ def main(argv=None):
             signal.signal(signal.SIGINT, signal.default_int_handler)   # loaded: Ctrl-C caught below from here
         if args.render:
             return render_only(args)
-        cfg, opts, out, image, done = resolve(args)
-        trainer = Trainer(cfg, opts, image)
+        cfg, opts, out, fitted, done = resolve(args)
+        trainer = Trainer(cfg, opts, fitted)
         if args.resume:
             load_resumable(args.resume, cfg, opts, trainer.fingerprint)   # a misfit fails before --out is made
             if done >= opts.iters and outputs_complete(out):

@@ -41,7 +41,7 @@ def run_one(index):
     from loe_ref.fast import memory
     from loe_ref.network import Config
     from loe_ref.runs import report
-    from loe_ref.training.data import prepare_image
+    from loe_ref.training.data import prepare_signal
     from loe_ref.training.loop import Trainer
     from loe_ref.training.options import TrainOptions
     label, model, train = CASES[index]
@@ -53,8 +53,9 @@ def run_one(index):
             fh.write("5")
     except OSError:
         pass
-    image = prepare_image(opts.image, opts.size)
-    trainer = Trainer(cfg, opts, image)
+    signal = prepare_signal(opts.image, opts.size)
+    image = signal.values
+    trainer = Trainer(cfg, opts, signal)
     if opts.batch:                  # a long run holds two permutations (a batch across epochs): so here
         trainer.batch_indices(image.shape[0] * image.shape[1] // opts.batch)
     for it in range(2):

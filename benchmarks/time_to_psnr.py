@@ -73,14 +73,14 @@ def run_twin(equivalents, eval_every):
     BatchTwin = _sibling("torch_twin").BatchTwin
     from loe_ref.grids import pixel_coords
     from loe_ref.network import init_params
-    from loe_ref.training.data import image_target, load_image
+    from loe_ref.training.data import load_image, signal_target
     from loe_ref.training.sampler import PixelSampler
     cfg = Config()
     opts = TrainOptions(**recipes.recipe_options("short", 512 * 512, equivalents=equivalents, eval_every=eval_every,
                                           checkpoint_every=10 ** 9))
     torch.set_num_threads(usable_cpus())
     img = load_image(opts.image)
-    target = torch.from_numpy(image_target(img).astype(np.float32))
+    target = torch.from_numpy(signal_target(img, 2).astype(np.float32))
     coords = torch.from_numpy(pixel_coords(img.shape[:2], np.float32))
     sampler = PixelSampler(opts.sampler, target.shape[0], opts.batch, opts.seed)
     twin = BatchTwin(torch, cfg, init_params(cfg, opts.seed), opts.learning_rate(cfg), (0.9, opts.beta2))

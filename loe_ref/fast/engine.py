@@ -58,8 +58,7 @@ class Engine:
             keep_freed_memory()
         check_scales(cfg, dtype)
         cpus = usable_cpus() if xp is np else 1
-        check_memory(cfg, y.shape[0], batch, chunk, dtype, processes=worker_count(cpus),
-                     width=self.shape[1] if len(self.shape) == 2 else None)
+        check_memory(cfg, y.shape[0], batch, chunk, dtype, processes=worker_count(cpus), shape=self.shape)
         if xp is not np:
             check_device_memory(cfg, y.shape[0], batch, chunk, dtype, xp.cuda.Device().mem_info[0])
         self.values = y.astype(dtype)

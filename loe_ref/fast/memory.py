@@ -136,26 +136,26 @@ def available_bytes():
     return None
 
 
-def check_memory(cfg, pixels, batch, chunk, dtype, available=None, processes=1, width=None):
+def check_memory(cfg, pixels, batch, chunk, dtype, available=None, processes=1, shape=None):
     """Raise MemoryLimitError with the estimate when a run cannot fit in the available memory:
-    its training step, its evaluation, or (for an image ``width`` pixels wide) its pictures."""
+    its training step, its evaluation, or (for a signal on the grid ``shape``) its pictures."""
     available = available_bytes() if available is None else available
     if available is None:
         return
     train, evaluate = peak_bytes(cfg, pixels, batch, chunk, dtype, processes)
     if train > available:
-        what = "the whole image" if batch == 0 else f"`batch` {batch}"
+        what = "the whole signal" if batch == 0 else f"`batch` {batch}"
         raise MemoryLimitError(f"a training step on {what} needs about {_gib(train)} but {_gib(available)} are "
                                f"available; lower {_lowering(cfg, dtype, available, batch)}")
     if evaluate > available:
         raise MemoryLimitError(f"an evaluation in chunks of `chunk` {chunk} needs about {_gib(evaluate)} "
                                f"but {_gib(available)} are available; lower `chunk`")
-    if width is not None:
-        shape = (pixels // width, width)
-        pictures = fixed_bytes(cfg, pixels, batch, dtype) + pictures_bytes(cfg, shape, chunk)
+    if shape is not None:
+        pictures = fixed_bytes(cfg, pixels, batch, dtype) + (
+            pictures_bytes(cfg, shape, chunk) if len(shape) == 2 else signal_pictures_bytes(cfg, shape))
         if pictures > available:
-            raise MemoryLimitError(f"the pictures of a {shape[0]} x {shape[1]} image need about {_gib(pictures)} "
-                                   f"but {_gib(available)} are available; lower `size`")
+            raise MemoryLimitError(f"the pictures of a {' x '.join(map(str, shape))} signal need about "
+                                   f"{_gib(pictures)} but {_gib(available)} are available; lower `size`")
 
 
 def _lowering(cfg, dtype, available, batch):
@@ -172,31 +172,31 @@ def _lowering(cfg, dtype, available, batch):
 
 
 def load_bytes(size, resize_to=None):
-    """Estimated peak bytes of loading an image of ``size`` = (H, W, C) and resizing it.
+    """Estimated peak bytes of loading a signal of ``size`` = (*grid, C) and resampling it.
 
-    The decoded pixels (up to 2 bytes each), the float64 copy in [0, 1], and with a resize
-    its float64 output plus the warp's two float64 coordinate maps.
+    The decoded samples (up to 2 bytes each), the float64 copy in [0, 1], and with a
+    resampling to the grid ``resize_to`` its float64 output plus the warp's d float64
+    coordinate maps.
     """
-    h, w, c = size
-    total = h * w * c * (2 + 8)
+    *grid, c = size
+    total = math.prod(grid) * c * (2 + 8)
     if resize_to:
-        H, W = resize_to
-        total += H * W * (c * 8 + 2 * 8)
+        total += math.prod(resize_to) * (c * 8 + len(resize_to) * 8)
     return total
 
 
-def check_load(size, resize_to=None, available=None):
-    """Refuse loading an image of ``size`` = (H, W, C), or None when unknown, and resizing it
-    to ``resize_to`` = (H, W) when that cannot fit (``load_bytes``)."""
+def check_load(size, resize_to=None, available=None, kind="signal"):
+    """Refuse loading a ``kind`` signal of ``size`` = (*grid, C), or None when unknown, and
+    resampling it to the grid ``resize_to`` when that cannot fit (``load_bytes``)."""
     if size is None and not resize_to:
         return
     available = available_bytes() if available is None else available
     need = load_bytes(size or (*resize_to, 3), tuple(resize_to) if resize_to else None)
     if available is not None and need > available:
-        shape = f"{size[0]} x {size[1]} image" if size else "image"
-        resize = f" and resizing it to {resize_to[0]} x {resize_to[1]}" if resize_to else ""
+        shape = f"{' x '.join(map(str, size[:-1]))} {kind}" if size else kind
+        resize = f" and resampling it to {' x '.join(map(str, resize_to))}" if resize_to else ""
         raise MemoryLimitError(f"loading the {shape}{resize} needs about {_gib(need)} but {_gib(available)} "
-                               f"are available; use a smaller image or a smaller `size`")
+                               f"are available; use a smaller one or a smaller `size`")
 
 
 def band_bytes(cfg, width, chunk):
@@ -241,6 +241,14 @@ def pictures_bytes(cfg, shape, chunk):
     layers, panel, shown = picture_sizes(cfg, shape)
     return (shape[0] * shape[1] * (1 + 6) + band_bytes(cfg, shape[1], chunk) + EXPERT_BYTES * layers * panel
             + COMPARISON_BYTES * shown + FIGURES)
+
+
+def signal_pictures_bytes(cfg, shape):
+    """Peak bytes of the pictures of a sound, video or volume on the grid ``shape`` above its
+    trained state: its whole reconstruction and error at float64 and 8 bits (the pictures
+    of these kinds are drawn from the whole signal), with two float64 temporaries, and
+    ``FIGURES``."""
+    return math.prod(shape) * cfg.out_channels * (4 * 8 + 2) + FIGURES
 
 
 def check_render(cfg, size, chunk, available=None, free_disk=None):

@@ -1,4 +1,5 @@
-"""A run's pictures: error map, comparison, training curves and expert maps.
+"""A run's pictures: error map, comparison, training curves and expert maps of an image; the
+waveforms of a sound, a strip of a video's frames and a volume's orthogonal slices.
 
 matplotlib is optional: every plot returns False where it is not installed (the caller
 then writes a plain PNG where one is needed). Files are written atomically (files.py).
@@ -149,6 +150,69 @@ def plot_curves(path, curves, title="PSNR during training", xlabel="iteration"):
     ax.grid(alpha=0.3)
     if len(curves) > 1:
         ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+    return True
+
+
+def _mosaic(rows, gap=4):
+    """Pictures in [0, 1] (h, w) or (h, w, 3) laid out in rows on white, gaps between; every
+    picture is padded on white to the largest height and width."""
+    colour = any(p.ndim == 3 for row in rows for p in row)
+    h = max(p.shape[0] for row in rows for p in row)
+    w = max(p.shape[1] for row in rows for p in row)
+    cols = max(len(row) for row in rows)
+    out = np.ones((len(rows) * (h + gap) - gap, cols * (w + gap) - gap) + ((3,) if colour else ()))
+    for r, row in enumerate(rows):
+        for c, p in enumerate(row):
+            p = np.repeat(p[..., None], 3, axis=2) if colour and p.ndim == 2 else p
+            out[r * (h + gap):r * (h + gap) + p.shape[0], c * (w + gap):c * (w + gap) + p.shape[1]] = p
+    return out
+
+
+def frame_strip(target, recon, count=8):
+    """A video's target (top), reconstruction (middle) and error map (bottom) at ``count``
+    evenly spaced frames, as one picture in [0, 1]; frames (T, H, W[, 3]) in [0, 1]."""
+    shown = np.unique(np.linspace(0, target.shape[0] - 1, min(count, target.shape[0])).round().astype(int))
+    return _mosaic([[target[k] for k in shown], [recon[k] for k in shown],
+                    [error_map(recon[k], target[k]) for k in shown]])
+
+
+def volume_slices(target, recon):
+    """A volume's mid-slices across each of its three axes (columns), target, reconstruction
+    and error map (rows), as one picture in [0, 1]; volumes (D, H, W[, 3]) in [0, 1]."""
+    def mids(v):
+        return [np.take(v, v.shape[k] // 2, axis=k) for k in range(3)]
+    return _mosaic([mids(target), mids(recon), [error_map(r, t) for r, t in zip(mids(recon), mids(target))]])
+
+
+def plot_waveforms(path, target, recon, rate, psnr_db, iteration, window=0.02):
+    """A sound's target and reconstruction overlaid with their error below, whole (left) and
+    in a ``window`` of seconds around the middle (right); samples (N, C) in [-1, 1], the
+    first channel shown. False without matplotlib."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    t = np.arange(target.shape[0]) / rate
+    half = max(2, int(window * rate) // 2)
+    mid = target.shape[0] // 2
+    zoom = slice(max(0, mid - half), mid + half)
+    fig, axes = plt.subplots(2, 2, figsize=(12, 5.5), dpi=110, sharex="col",
+                             gridspec_kw={"height_ratios": (2, 1)})
+    for col, part in enumerate((slice(None), zoom)):
+        top, bottom = axes[0, col], axes[1, col]
+        top.plot(t[part], target[part, 0], color="black", linewidth=0.8, label="target")
+        top.plot(t[part], recon[part, 0], color="tab:blue", linewidth=0.8, alpha=0.8, label="reconstruction")
+        bottom.plot(t[part], recon[part, 0] - target[part, 0], color="tab:red", linewidth=0.8)
+        top.set_title("whole sound" if col == 0 else f"{1000 * (zoom.stop - zoom.start) / rate:.0f} ms around the "
+                      f"middle", fontsize=9)
+        bottom.set_xlabel("time (s)")
+        top.grid(alpha=0.3)
+        bottom.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("sample")
+    axes[1, 0].set_ylabel("error")
+    axes[0, 0].legend(fontsize=8, loc="upper right")
+    fig.suptitle(f"PSNR {psnr_db:.2f} dB at iteration {iteration} (channel 1 of {target.shape[1]})")
     fig.tight_layout()
     _save(fig, path)
     return True

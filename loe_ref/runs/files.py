@@ -1,4 +1,4 @@
-"""Files written atomically: text, JSON, CSV and PNG (streamed in bands).
+"""Files written atomically: text, JSON, CSV, PNG (streamed in bands), WAV, GIF and NPY.
 
 Every writer produces a temporary file in the destination folder and renames it into
 place, so an interrupted run never leaves a half-written file behind.
@@ -11,6 +11,7 @@ import os
 import re
 import struct
 import tempfile
+import wave
 import zlib
 from contextlib import contextmanager
 
@@ -179,3 +180,32 @@ def write_png_bands(path, shape, bands):
 
 def _png_chunk(fh, kind, data):
     fh.write(struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data)))
+
+
+def write_wav(path, samples, rate):
+    """Save a sound's samples in [-1, 1], (N,) or (N, C), as 16-bit PCM WAV at ``rate`` samples
+    a second (rounded to a whole number, as the format stores it)."""
+    pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    with atomic_path(path) as tmp, wave.open(tmp, "wb") as fh:
+        fh.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
+        fh.setsampwidth(2)
+        fh.setframerate(max(1, round(rate)))
+        fh.writeframes(pcm.tobytes())
+
+
+def write_gif(path, frames, rate):
+    """Save a video's frames in [0, 1], (T, H, W) or (T, H, W, 3), as a looping GIF at
+    ``rate`` frames a second (GIF counts in hundredths of a second); colour frames take
+    Pillow's adaptive palette of 256 colours."""
+    from PIL import Image
+    pictures = [Image.fromarray(to_uint8(f)) for f in frames]
+    if frames.ndim == 4:
+        pictures = [p.quantize(256) for p in pictures]
+    with atomic_path(path) as tmp:
+        pictures[0].save(tmp, format="GIF", save_all=True, append_images=pictures[1:], loop=0,
+                         duration=max(20, round(1000 / rate / 10) * 10))
+
+
+def write_npy(path, array):
+    with atomic_path(path) as tmp:
+        np.save(tmp, array, allow_pickle=False)

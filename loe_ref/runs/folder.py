@@ -15,11 +15,25 @@ except ImportError:                  # not POSIX: folders are not locked
 
 
 CONFIG, METRICS, CHECKPOINT, SUMMARY = "config.json", "metrics.csv", "checkpoint.npz", "summary.json"
-#: The pictures of a run, by what they show.
+#: The pictures of a run, by what they show: an image's, and those of the other kinds
+#: (a sound's waveforms and WAV, a video's frames, per-frame PSNR and GIF, a volume's slices
+#: and array) with the training curves.
 PICTURES = {"reconstruction": "reconstruction.png", "error": "error.png", "comparison": "comparison.png",
-            "curves": "psnr.png", "experts": "experts.png"}
-#: Every file a run writes into its folder.
+            "curves": "psnr.png", "experts": "experts.png",
+            "waveforms": "waveforms.png", "sound": "reconstruction.wav",
+            "frames": "frames.png", "frame_psnr": "frames.csv", "video": "reconstruction.gif",
+            "slices": "slices.png", "volume": "reconstruction.npy"}
+#: The pictures of each kind of signal.
+KIND_PICTURES = {"image": ("reconstruction", "error", "comparison", "curves", "experts"),
+                 "sound": ("sound", "waveforms", "curves"), "video": ("frames", "frame_psnr", "video", "curves"),
+                 "volume": ("slices", "volume", "curves")}
+#: Every file a run of any kind may write into its folder.
 RUN_FILES = (CONFIG, METRICS, CHECKPOINT, SUMMARY) + tuple(PICTURES.values())
+
+
+def run_files(kind):
+    """The files a run of a ``kind`` signal writes into its folder."""
+    return (CONFIG, METRICS, CHECKPOINT, SUMMARY) + tuple(PICTURES[k] for k in KIND_PICTURES[kind])
 
 
 class RunDirError(ValueError):

@@ -15,7 +15,7 @@ from ..backend import get_xp, to_device, to_host
 from ..fast.engine import check_scales
 from ..fast.grid import chunked_predictions
 from ..fast.memory import check_render
-from ..training.data import target_image
+from ..training.data import target_values
 from . import checkpoint
 from .files import to_uint8, write_png_bands
 from .report import band_rows
@@ -32,7 +32,7 @@ def render(path, size, out_path, device="cpu", chunk=65536):
     dev = {k: to_device(v, xp) for k, v in params.items()}
     shape = tuple(size) + ((cfg.out_channels,) if cfg.out_channels > 1 else ())
     rows = band_rows(size[1], chunk)
-    write_png_bands(out_path, shape, (to_uint8(target_image(to_host(block), (-1,) + shape[1:]))
+    write_png_bands(out_path, shape, (to_uint8(target_values(to_host(block), (-1,) + shape[1:]))
                                       for _, block in chunked_predictions(dev, cfg, tuple(size), rows * size[1])))
 
 

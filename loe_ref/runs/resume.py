@@ -20,7 +20,7 @@ def load_resumable(path, cfg, opts, fingerprint=None):
     Raises CheckpointError when the file is damaged, lacks training state, or was trained
     with another configuration or with options that change the numbers (RESUME_KEYS, and
     the run's length under a schedule that depends on it). ``fingerprint``: the image's
-    (``image_fingerprint``); where the checkpoint records one, the pixels must be the same,
+    (``data.signal_fingerprint``); where the checkpoint records one, the pixels must be the same,
     under whatever path, instead of the image's name.
     """
     saved_cfg, params, extra, meta = checkpoint.load(path)

@@ -93,7 +93,8 @@ def _fit_in_folder(trainer, out, resume, overwrite, quiet, label, state):
     state["prepared"] = not resume
     write_json(os.path.join(out, folder.CONFIG),
                {"model": asdict(trainer.cfg), "training": asdict(opts),
-                "learning_rate": opts.learning_rate(trainer.cfg), "image_shape": list(trainer.image.shape),
+                "learning_rate": opts.learning_rate(trainer.cfg), "kind": trainer.signal.kind,
+                "signal_shape": list(trainer.signal.values.shape), "rate": trainer.signal.rate,
                 "resumed_from": resume})
     progress = Progress(opts.iters, trainer.iteration, quiet)
     if label:

@@ -16,7 +16,7 @@ import numpy as np
 from ..backend import get_xp, to_device
 from ..fast import Engine
 from ..network import init_params
-from .data import image_fingerprint, image_target, prepare_image
+from .data import KINDS, grid_shape, prepare_signal, signal_fingerprint, signal_target
 from .sampler import PixelSampler
 
 
@@ -35,27 +35,32 @@ DIVERGED = 100
 class Trainer:
     """Holds the device arrays and the state of one run; ``fit`` runs it to ``opts.iters``.
 
-    ``image``: the picture in [0, 1] (H, W) or (H, W, 3), else ``opts.image`` is loaded.
+    ``signal``: the data.Signal to fit (its kind's coordinate dims must be ``cfg.in_dims``),
+    else ``opts.image`` is loaded.
     ``history`` lists the Evaluations; ``best`` is (peak PSNR, its iteration).
     """
 
-    def __init__(self, cfg, opts, image=None):
+    def __init__(self, cfg, opts, signal=None):
         self.cfg, self.opts = cfg, opts
         self.xp = get_xp(opts.device)
         self.dtype = np.dtype(opts.dtype)
-        self.image = prepare_image(opts.image, opts.size) if image is None else image
-        y = image_target(self.image)
+        self.signal = prepare_signal(opts.image, opts.size, opts.kind) if signal is None else signal
+        if KINDS[self.signal.kind] != cfg.in_dims:
+            raise ValueError(f"the network reads {cfg.in_dims}-D coordinates but {opts.image!r} is a "
+                             f"{self.signal.kind} ({KINDS[self.signal.kind]}-D)")
+        y = signal_target(self.signal.values, cfg.in_dims)
         if y.shape[1] != cfg.out_channels:
-            raise ValueError(f"the network has {cfg.out_channels} output channels but image "
+            raise ValueError(f"the network has {cfg.out_channels} output channels but {self.signal.kind} "
                              f"{opts.image!r} has {y.shape[1]}")
-        self.shape = self.image.shape[:2]
+        self.shape = grid_shape(self.signal.values, cfg.in_dims)
         if opts.batch > y.shape[0]:
-            raise ValueError(f"batch={opts.batch} exceeds the image's {y.shape[0]} pixels; "
-                             f"use a batch of at most {y.shape[0]}, or 0 for the whole image")
+            unit = "pixels" if self.signal.kind == "image" else "samples"
+            raise ValueError(f"batch={opts.batch} exceeds the {self.signal.kind}'s {y.shape[0]} {unit}; "
+                             f"use a batch of at most {y.shape[0]}, or 0 for the whole {self.signal.kind}")
         self.engine = Engine(cfg, lambda: init_params(cfg, opts.seed), y, self.shape, opts.batch, opts.chunk, self.dtype,
                              self.xp)
         self.params, self.target = self.engine.params, self.engine.target
-        self.fingerprint = image_fingerprint(self.engine.values)          # the pixels as trained
+        self.fingerprint = signal_fingerprint(self.engine.values)         # the samples as trained
         self.opt = self.engine.optimizer(opts.learning_rate(cfg), (0.9, opts.beta2))
         self.sampler = PixelSampler(opts.sampler, y.shape[0], opts.batch, opts.seed)
         self._ahead = None                 # (iteration, its batch) drawn ahead of its step

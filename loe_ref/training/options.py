@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from .. import validate
+from .data import KINDS
 from .sampler import SAMPLERS
 
 #: The learning-rate schedules (``TrainOptions.lr_at``), each as a recipe's description reads it.
@@ -26,12 +27,15 @@ class TrainOptions:
     """How to train, as opposed to what (``network.Config``).
 
     lr None picks ``DEFAULT_LR`` (1e-2 for the default and Kaiming inits, 1e-3 for SIREN's).
-    batch 0 trains on every pixel each step; otherwise ``sampler`` draws the batches:
+    ``image`` names the signal (any kind, data.py) and ``kind`` its kind, None to take it
+    from the file. batch 0 trains on every sample each step; otherwise ``sampler`` draws the batches:
     "epoch" walks through one random permutation of the pixels after another (no pixel
     is drawn twice before all were drawn), "replacement" draws every batch afresh.
-    beta2 is Adam's second-moment decay. size resizes the image before fitting.
+    beta2 is Adam's second-moment decay. size resamples the signal before fitting (one
+    size per coordinate dim).
     """
     image: str = "camera"
+    kind: str = None
     size: list = field(default_factory=list)
     iters: int = 100
     lr: float = None
@@ -53,8 +57,11 @@ class TrainOptions:
         validate.non_negative_int("seed", self.seed)
         if self.lr is not None:
             validate.positive_number("lr", self.lr)
-        if self.size and (len(self.size) != 2 or min(self.size) < 2):
-            raise ValueError(f"size={list(self.size)} must be two sizes of at least 2 (height width)")
+        if self.size and (not 1 <= len(self.size) <= 3 or min(self.size) < 2):
+            raise ValueError(f"size={list(self.size)} must be one to three sizes of at least 2 (one per "
+                             f"coordinate dim: N; H W; T H W or D H W)")
+        if self.kind is not None:
+            validate.choice("kind", self.kind, KINDS)
         validate.in_unit_interval("beta2", self.beta2)
         validate.choice("sampler", self.sampler, SAMPLERS)
         validate.choice("schedule", self.schedule, SCHEDULES)

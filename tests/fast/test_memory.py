@@ -66,15 +66,15 @@ def test_what_cannot_fit_is_refused_with_the_parameter_that_lowers_it():
     assert evaluate > train
     with pytest.raises(memory.MemoryLimitError, match="lower `chunk`"):
         memory.check_memory(cfg, big, 1, 2 ** 20, np.float32, available=(train + evaluate) // 2 + 1)
-    with pytest.raises(memory.MemoryLimitError, match=r"loading the 13000 x 13000 image needs about 1.6 GiB"):
+    with pytest.raises(memory.MemoryLimitError, match=r"loading the 13000 x 13000 signal needs about 1.6 GiB"):
         memory.check_load((13000, 13000, 1), available=2 ** 30)
     memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 30)      # a band at a time: it fits
     with pytest.raises(memory.MemoryLimitError, match=r"rendering 30000 x 30000 pixels .* lower `chunk`"):
         memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 24)
     with pytest.raises(memory.MemoryLimitError, match=r"may write up to 0.8 GiB .* lower `size`"):
         memory.check_render(cfg, (30000, 30000), 65536, available=2 ** 30, free_disk=2 ** 29)
-    with pytest.raises(memory.MemoryLimitError, match=r"the pictures of a 5000 x 5000 image .* lower `size`"):
-        memory.check_memory(cfg, 5000 * 5000, 4096, 65536, np.float32, available=2 ** 30, width=5000)
+    with pytest.raises(memory.MemoryLimitError, match=r"the pictures of a 5000 x 5000 signal .* lower `size`"):
+        memory.check_memory(cfg, 5000 * 5000, 4096, 65536, np.float32, available=2 ** 30, shape=(5000, 5000))
     memory.check_memory(cfg, 5000 * 5000, 4096, 65536, np.float32, available=2 ** 30)     # pictures unasked
 
 
@@ -129,6 +129,6 @@ def test_every_refusal_takes_exactly_what_fits():
     with pytest.raises(memory.MemoryLimitError):
         memory.check_render(cfg, (2000, 3000), 65536, available=need, free_disk=2000 * 3000 - 1)
     need = memory.fixed_bytes(cfg, 3000 * 2000, 4096, np.float32) + memory.pictures_bytes(cfg, (3000, 2000), 65536)
-    memory.check_memory(cfg, 3000 * 2000, 4096, 65536, np.float32, available=need, width=2000)
+    memory.check_memory(cfg, 3000 * 2000, 4096, 65536, np.float32, available=need, shape=(3000, 2000))
     with pytest.raises(memory.MemoryLimitError, match="pictures"):
-        memory.check_memory(cfg, 3000 * 2000, 4096, 65536, np.float32, available=need - 1, width=2000)
+        memory.check_memory(cfg, 3000 * 2000, 4096, 65536, np.float32, available=need - 1, shape=(3000, 2000))

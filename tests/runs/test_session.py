@@ -25,7 +25,7 @@ def test_a_run_writes_every_file_of_its_folder_once(tmp_path):
     trainer = Trainer(CFG, _opts())
     outcome = session.train_in_folder(trainer, out, quiet=True)
     assert outcome.completed and outcome.exit_code == 0
-    assert sorted(os.listdir(out)) == sorted(folder.RUN_FILES + (folder.LOCK_FILE,))
+    assert sorted(os.listdir(out)) == sorted(folder.run_files("image") + (folder.LOCK_FILE,))
     summary = json.load(open(os.path.join(out, "summary.json")))
     assert summary == json.loads(json.dumps(outcome.summary))
     assert [h["iteration"] for h in summary["history"]] == [2, 4, 6]

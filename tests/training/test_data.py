@@ -49,14 +49,14 @@ def test_a_cmyk_jpeg_is_converted_as_pillow_converts_it(tmp_path):
     """C, M, Y were once fitted as R, G, B (the four channels read as RGBA)."""
     from PIL import Image
 
-    from loe_ref.training.data import image_size, load_image
+    from loe_ref.training.data import load_image, signal_size
     rng = np.random.default_rng(0)
     path = tmp_path / "cmyk.jpg"
     Image.fromarray(rng.integers(0, 256, (16, 20, 4), dtype=np.uint8), mode="CMYK").save(path, quality=95)
     with Image.open(path) as im:
         want = np.asarray(im.convert("RGB"), dtype=np.float64) / 255.0
     np.testing.assert_array_equal(load_image(str(path)), want)
-    assert image_size(str(path)) == (16, 20, 3)
+    assert signal_size(str(path), "image") == (16, 20, 3)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")

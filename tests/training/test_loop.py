@@ -8,7 +8,7 @@ from loe_ref.losses import mse_forward
 from loe_ref.network import Config, forward
 from loe_ref.runs import session
 from loe_ref.runs.resume import load_resumable
-from loe_ref.training.data import image_target
+from loe_ref.training.data import signal_target
 from loe_ref.training.loop import Evaluation, Trainer
 from loe_ref.training.options import TrainOptions
 
@@ -27,7 +27,7 @@ def test_step_returns_the_loss_before_the_update(tmp_path, batch):
         params = {k: v.copy() for k, v in tr.params.items()}
         idx = np.arange(120) if batch == 0 else tr.batch_indices(it)
         p = pixel_coords((12, 10))[idx]
-        target = image_target(tr.image)[idx]
+        target = signal_target(tr.signal.values, 2)[idx]
         want = float(mse_forward(forward(params, CFG, p)[0], target)[0])
         assert float(tr.step(it)) == pytest.approx(want, rel=1e-12)
         assert any(not np.array_equal(params[k], tr.params[k]) for k in params)

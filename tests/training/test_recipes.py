@@ -44,7 +44,7 @@ def test_default_command_resolves_to_the_short_recipe():
     assert (cfg.grid, cfg.act, cfg.init, cfg.omega0, cfg.blend, cfg.tile) == ("fine_to_coarse", "sine", "default",
                                                                                1.0, "nearest", 2)
     assert (opts.batch, opts.iters, opts.lr, opts.schedule, opts.beta2) == (4096, 5120, 8e-3, "linear", 0.8)
-    assert image.shape == (512, 512) and done == 0
+    assert image.kind == "image" and image.values.shape == (512, 512) and done == 0
 
 
 def test_equivalents_option(tmp_path, capsys):
