@@ -36,7 +36,8 @@ from loe_ref.training.loop import Trainer  # noqa: E402
 from loe_ref.training.options import DTYPES, SCHEDULES, TrainOptions  # noqa: E402
 from loe_ref.training.sampler import SAMPLERS  # noqa: E402
 
-MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe", "sigma", "first_bias")
+MODEL_KEYS = ("grid", "act", "blend", "layers", "hidden", "tile", "omega0", "slope", "init", "pe", "sigma", "first_bias",
+              "axis_scale")
 #: What a recipe fixes that a resumed run must keep.
 RECIPE_KEYS = ("batch", "sampler", "lr", "schedule", "beta2")
 MODEL_DEFAULTS = {k: v for k, v in asdict(Config()).items() if k in MODEL_KEYS}
@@ -97,6 +98,9 @@ def parser():
     m.add_argument("--init", choices=INITS,
                    help="weight initialisation: default (PyTorch's linear layer, the default), "
                         "kaiming, siren (with --omega0 30), or finer (siren's, with --first-bias)")
+    m.add_argument("--axis-scale", type=positive_float, nargs="+", metavar="S",
+                   help="stretch each coordinate axis by S in every grid (one per axis: time first for a video); "
+                        "default 1 on every axis, or the kind's (sound and video; docs/signals.md)")
     m.add_argument("--pe", type=non_negative_int, help=f"positional-encoding octaves, 0 = none {default('pe')}")
     t = p.add_argument_group("training", "Options left out take the values of --recipe (short: "
                                           f"{flags(recipes.describe('short'))})")

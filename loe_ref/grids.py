@@ -1,8 +1,9 @@
 """Pixel coordinates, the per-layer grid arrangements (alpha_i, beta_i) and each point's expert.
 
 docs/method.md, sections 2 and 3. Layer i reads the coordinate through
-q = alpha_i * p + beta_i; the integer lattice of q cuts each axis into cells of width
-1 / alpha_i, T consecutive cells form one tile of N = T^d experts, and tiles repeat.
+q = alpha_i * g + beta_i, where g = s * p stretches axis k by s_k (1 unless a signal's axes
+want different cells); the integer lattice of q cuts axis k into cells of width
+1 / (alpha_i s_k), T consecutive cells form one tile of N = T^d experts, and tiles repeat.
 Shapes: P points, d coordinate dims.
 """
 import numpy as np
@@ -41,6 +42,20 @@ def pixel_coords_at(flat, shape, dtype=np.float64):
     return xp.stack(cols[::-1], axis=1)
 
 
+def grid_coords(p, scale):
+    """g = s * p (P, d), the coordinates the grids read; p itself when ``scale`` is None (every s_k = 1)."""
+    if scale is None:
+        return p
+    return p * xp_of(p).asarray(scale, dtype=p.dtype)
+
+
+def grid_coords_backward(dg, scale):
+    """dp = s * dg (P, d), from the gradient with respect to g = s * p."""
+    if scale is None:
+        return dg
+    return dg * xp_of(dg).asarray(scale, dtype=dg.dtype)
+
+
 def arrangement(name, layers, tile):
     """(alpha, beta): float arrays of length ``layers`` for a named arrangement.
 
@@ -74,11 +89,12 @@ def nearest_expert(p, alpha, beta, tile):
     return (cells * radix).sum(axis=1)
 
 
-def expert_maps(shape, alpha, beta, tile, window=None):
+def expert_maps(shape, alpha, beta, tile, window=None, scale=None):
     """The nearest expert of every pixel in every layer: (L, *shape) int64 (experts.png, checks).
 
     ``window``: only the pixels of the leading corner of that shape, (L, *window), at the
-    resolution of ``shape``. Computed on the host in float64.
+    resolution of ``shape``; ``scale``: the axes' stretch s (``grid_coords``). Computed on
+    the host in float64.
     """
     if window is None:
         p, out = pixel_coords(shape), tuple(shape)
@@ -86,4 +102,5 @@ def expert_maps(shape, alpha, beta, tile, window=None):
         out = tuple(min(w, s) for w, s in zip(window, shape))
         local = np.stack(np.meshgrid(*[np.arange(w) for w in out], indexing="ij"), axis=-1).reshape(-1, len(shape))
         p = pixel_coords_at(np.ravel_multi_index(local.T, shape), shape)
-    return np.stack([nearest_expert(p, a, b, tile) for a, b in zip(alpha, beta)]).reshape((len(alpha),) + out)
+    g = grid_coords(p, scale)
+    return np.stack([nearest_expert(g, a, b, tile) for a, b in zip(alpha, beta)]).reshape((len(alpha),) + out)

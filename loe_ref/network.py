@@ -24,7 +24,7 @@ from .blending import (
     coefficients_backward,
 )
 from .encoding import encode_backward, encode_forward, encoded_dims
-from .grids import ARRANGEMENTS, arrangement
+from .grids import ARRANGEMENTS, arrangement, grid_coords, grid_coords_backward
 from .layers import (
     dynamic_linear_backward,
     dynamic_linear_forward,
@@ -44,7 +44,9 @@ class Config:
     ``alpha`` and ``beta``. ``omega0`` is the frequency of sine, FINER, Gabor and sinc,
     ``slope`` leaky ReLU's, ``sigma`` the width of the Gaussian and the Gabor wavelet,
     ``first_bias`` the range of the first layer's biases under FINER's initialisation.
-    Defaults are the paper's configuration.
+    ``axis_scale``: one positive factor per coordinate dim by which every grid stretches
+    that axis (empty: all 1), for signals whose axes want different cells (a video's frames
+    are not its pixels; docs/method.md, section 3). Defaults are the paper's configuration.
     """
     in_dims: int = 2
     out_channels: int = 1
@@ -62,6 +64,7 @@ class Config:
     pe: int = 0
     sigma: float = 1.0
     first_bias: float = 1.0
+    axis_scale: list = field(default_factory=list)
 
     def __post_init__(self):
         for name in ("in_dims", "out_channels", "hidden", "layers", "tile"):
@@ -77,6 +80,13 @@ class Config:
         validate.positive_number("sigma", self.sigma)
         validate.positive_number("first_bias", self.first_bias)
         validate.in_unit_interval("slope", self.slope)
+        if self.axis_scale:
+            if len(self.axis_scale) != self.in_dims:
+                raise ValueError(f"axis_scale={list(self.axis_scale)} needs one factor per coordinate dim "
+                                 f"({self.in_dims}), or none")
+            for v in self.axis_scale:
+                validate.positive_number("axis_scale", v)
+            self.axis_scale = [float(v) for v in self.axis_scale]
         if self.grid == "custom":
             if len(self.alpha) != self.layers or len(self.beta) != self.layers:
                 raise ValueError(f"custom grid needs {self.layers} alpha and beta values, "
@@ -91,6 +101,12 @@ class Config:
         if self.grid == "custom":
             return np.asarray(self.alpha, dtype=np.float64), np.asarray(self.beta, dtype=np.float64)
         return arrangement(self.grid, self.layers, self.tile)
+
+    def axis_scales(self):
+        """s (d,): the grids' stretch of each coordinate axis, or None when it is 1 on every axis."""
+        if not self.axis_scale or all(v == 1.0 for v in self.axis_scale):
+            return None
+        return np.asarray(self.axis_scale, dtype=np.float64)
 
     @property
     def n_experts(self):
@@ -175,9 +191,10 @@ def forward(params, cfg, p):
     alpha, beta = cfg.scales()
     p = p.astype(params["W_out"].dtype, copy=False)
     h, enc_cache = encode_forward(p, cfg.pe)                                        # (P, D0)
+    g = grid_coords(p, cfg.axis_scales())                                           # (P, d)
     layers = []
     for i in range(1, cfg.layers + 1):
-        idx, w, blend_cache = blend_forward(cfg.blend, p, float(alpha[i - 1]), float(beta[i - 1]), cfg.tile)
+        idx, w, blend_cache = blend_forward(cfg.blend, g, float(alpha[i - 1]), float(beta[i - 1]), cfg.tile)
         B = coefficients(idx, w, cfg.n_experts)                                      # (P, N)
         z, lin_cache = dynamic_linear_forward(h, params[f"W{i}"], params[f"b{i}"], B)
         h, act_cache = activation_forward(cfg.act, z, cfg.omega0, cfg.slope, cfg.sigma)
@@ -198,5 +215,5 @@ def backward(dpred, cache, cfg):
         dz = activation_backward(cfg.act, dh, act_cache)
         dh, grads[f"W{i}"], grads[f"b{i}"], dB = dynamic_linear_backward(dz, lin_cache)
         dp = dp + blend_backward(cfg.blend, coefficients_backward(dB, corners), blend_cache)
-    grads["p"] = dp + encode_backward(dh, cache.encoding)
+    grads["p"] = grid_coords_backward(dp, cfg.axis_scales()) + encode_backward(dh, cache.encoding)
     return grads

@@ -56,8 +56,9 @@ def load_script(name):
     return module
 
 
-def keep_off_cells(p, alpha, beta, margin, shift=0.0, rng=None, tries=200):
-    """Move points whose q = alpha p + beta - shift lies within ``margin`` (in q) of an integer.
+def keep_off_cells(p, alpha, beta, margin, shift=0.0, rng=None, tries=200, scale=None):
+    """Move points whose q = alpha s p + beta - shift lies within ``margin`` (in q) of an integer
+    (s: the axes' stretch ``scale``, 1 when None).
 
     shift = 0 guards the cell boundaries (where nearest blending jumps), shift = 1/2 the
     cell centres (where linear blending has its kinks). Offending coordinates are redrawn
@@ -67,8 +68,9 @@ def keep_off_cells(p, alpha, beta, margin, shift=0.0, rng=None, tries=200):
     p = p.copy()
     for _ in range(tries):
         bad = np.zeros(p.shape, dtype=bool)
+        g = p if scale is None else p * np.asarray(scale)
         for a, b in zip(alpha, beta):
-            q = a * p + b - shift
+            q = a * g + b - shift
             bad |= np.abs(q - np.round(q)) < margin
         if not bad.any():
             return p

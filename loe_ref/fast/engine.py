@@ -30,10 +30,13 @@ def check_scales(cfg, dtype):
     """Refuse grid scales that ``dtype`` coordinates or int64 cell indices cannot hold (a
     scale of 2^130 overflows float32 and makes every expert index garbage)."""
     alpha, beta = cfg.scales()
+    stretch = cfg.axis_scales()
+    alpha = alpha * (1.0 if stretch is None else float(stretch.max()))
     limit = min(float(np.finfo(dtype).max), MAX_SCALE)
     worst = int(np.argmax(alpha))
     if not np.isfinite(alpha[worst] + abs(beta).max()) or alpha[worst] + abs(beta).max() > limit:
         lower = "`alpha`" if cfg.grid == "custom" else "`layers` or `tile`"
+        lower += "" if stretch is None else " or `axis_scale`"
         raise ValueError(f"layer {worst + 1} of `grid` {cfg.grid} (`layers` {cfg.layers}, `tile` {cfg.tile}) has the "
                          f"scale {alpha[worst]:.3g}, more than {np.dtype(dtype).name} coordinates and int64 cell "
                          f"indices hold ({limit:.3g}); lower {lower}")

@@ -14,6 +14,7 @@ from ..activations import activation_backward, activation_forward
 from ..backend import xp_of
 from ..blending import blend_backward
 from ..encoding import encode_backward, encode_forward
+from ..grids import grid_coords_backward
 from ..layers import dynamic_linear_forward, output_forward
 from .layers import (
     blended_linear_backward,
@@ -76,6 +77,7 @@ def backward(dpred, cache, cfg, need_dp=False):
                 dp[route.order] += blend_backward(cfg.blend, dw, route.blend_cache)
         dh = dx if route.gather_back is None else xp.take(dx, route.gather_back, axis=0)   # layer i - 1's order
     if need_dp:
+        dp = grid_coords_backward(dp, cfg.axis_scales())    # the grids read g = s p
         dp += encode_backward(dh, cache.encoding)      # dh (P, D0) in natural order, where gamma(p) ran
         grads["p"] = dp
     return grads

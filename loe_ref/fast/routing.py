@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..backend import to_host, xp_of
 from ..blending import blend_forward, coefficients
+from ..grids import grid_coords
 
 
 @dataclass
@@ -86,7 +87,7 @@ def expert_table(cfg, p, rows=65536):
     alpha, beta = cfg.scales()
     table = None
     for s in range(0, p.shape[0], rows):
-        experts = layer_experts(p[s:s + rows], alpha, beta, cfg.tile)        # (L, rows)
+        experts = layer_experts(grid_coords(p[s:s + rows], cfg.axis_scales()), alpha, beta, cfg.tile)   # (L, rows)
         if table is None:
             table = xp_of(p).empty((p.shape[0], cfg.layers), dtype=experts.dtype)
         table[s:s + rows] = experts.T
@@ -101,7 +102,7 @@ def plan_for(cfg, p, dtype=None, experts=None):
     if p.ndim != 2 or p.shape[1] != cfg.in_dims:
         raise ValueError(f"coordinates of shape {tuple(p.shape)} do not match in_dims={cfg.in_dims}")
     alpha, beta = cfg.scales()
-    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype, experts=experts)
+    return make_plan(p, alpha, beta, cfg.tile, cfg.blend, dtype=dtype, experts=experts, scale=cfg.axis_scales())
 
 
 def inverse_permutation(perm, natural=None):
@@ -123,14 +124,16 @@ def expert_offsets(table, n_experts):
     return [(0,) + tuple(int(v) for v in row.cumsum()) for row in counts]
 
 
-def make_plan(p, alpha, beta, tile, blend, dtype=None, experts=None):
-    """Routes for coordinates p (P, d) through layers with scales alpha and offsets beta.
+def make_plan(p, alpha, beta, tile, blend, dtype=None, experts=None, scale=None):
+    """Routes for coordinates p (P, d) through layers with scales alpha and offsets beta,
+    the grids reading g = scale * p (grids.grid_coords).
 
     Blend coefficients are stored in ``dtype`` (default: that of p), the activations' dtype.
     ``experts`` (P, L): the nearest experts of the points, when looked up beforehand (a
     training image's table, ``expert_table``).
     """
     xp = xp_of(p)
+    g = grid_coords(p, scale)
     P = p.shape[0]
     n_experts = tile ** p.shape[1]
     index = xp.int32 if P < 2 ** 31 else xp.int64            # halves the plan and its gathers
@@ -138,7 +141,7 @@ def make_plan(p, alpha, beta, tile, blend, dtype=None, experts=None):
     if blend == "linear":
         routes = []
         for a, b in zip(alpha, beta):
-            idx, w, blend_cache = blend_forward(blend, p, float(a), float(b), tile)
+            idx, w, blend_cache = blend_forward(blend, g, float(a), float(b), tile)
             coef = coefficients(idx, w, n_experts).astype(dtype or p.dtype)
             routes.append(BlendedRoute(natural, None, None, coef, idx, blend_cache))
         return Plan(p, routes, natural)
@@ -146,7 +149,7 @@ def make_plan(p, alpha, beta, tile, blend, dtype=None, experts=None):
         blend_forward(blend, p, 1.0, 0.0, tile)                 # the error that names the blends
     position = natural
     routes = []
-    table = layer_experts(p, alpha, beta, tile) if experts is None else experts.T
+    table = layer_experts(g, alpha, beta, tile) if experts is None else experts.T
     host = xp.__name__ == "numpy"
     for idx, offsets in zip(table, expert_offsets(table, n_experts)):     # (P,) experts of one layer
         order = xp.argsort(idx, kind="stable").astype(index)   # 16-bit indices: NumPy's radix sort, O(P)

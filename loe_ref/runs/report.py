@@ -157,8 +157,9 @@ def _pictures(out, trainer):
         shown = np.unique(np.linspace(0, cfg.layers - 1, min(cfg.layers, EXPERT_LAYERS)).round().astype(int))
         alpha, beta = alpha[shown], beta[shown]
         scale = min(1.0, EXPERT_PANEL / max(shape))           # bounded picture for large images
-        maps = expert_maps(tuple(max(1, round(s * scale)) for s in shape), alpha, beta, cfg.tile)
-        crops = expert_maps(shape, alpha, beta, cfg.tile, window=(EXPERT_CROP, EXPERT_CROP))
+        maps = expert_maps(tuple(max(1, round(s * scale)) for s in shape), alpha, beta, cfg.tile,
+                           scale=cfg.axis_scales())
+        crops = expert_maps(shape, alpha, beta, cfg.tile, window=(EXPERT_CROP, EXPERT_CROP), scale=cfg.axis_scales())
         if not figures.plot_experts(path("experts"), maps, crops, alpha, scale, layers=list(shown + 1)):
             write_png(path("experts"), figures.expert_mosaic(maps))
 

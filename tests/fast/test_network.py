@@ -34,7 +34,7 @@ def test_routed_network_equals_the_root_network(xp, cfg, P, rows, seed):
     params = init_params(cfg, seed)
     alpha, beta = cfg.scales()
     p = keep_off_cells(rng.uniform(0, 1, (P, cfg.in_dims)), alpha, beta, 1e-6,
-                       0.5 if cfg.blend == "linear" else 0.0, rng)
+                       0.5 if cfg.blend == "linear" else 0.0, rng, scale=cfg.axis_scales())
     target = rng.uniform(-1, 1, (P, cfg.out_channels))
     plan = plan_for(cfg, xp.asarray(p))
     if cfg == ORDERS_DIFFER["cfg"]:

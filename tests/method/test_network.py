@@ -25,8 +25,9 @@ def _points(cfg, P, rng, params, xp):
     """Points off every layer's cell boundaries (nearest) or centres (linear) and off ReLU kinks."""
     alpha, beta = cfg.scales()
     shift = 0.5 if cfg.blend == "linear" else 0.0
-    margin = 4 * STEP * alpha.max() + 1e-6
-    p = keep_off_cells(rng.uniform(0, 1, (P, cfg.in_dims)), alpha, beta, margin, shift, rng)
+    scale = cfg.axis_scales()
+    margin = 4 * STEP * alpha.max() * (1.0 if scale is None else scale.max()) + 1e-6
+    p = keep_off_cells(rng.uniform(0, 1, (P, cfg.in_dims)), alpha, beta, margin, shift, rng, scale=scale)
     if cfg.act not in ("leaky_relu", "finer"):          # the kinks at z = 0
         return p
     for _ in range(100):
@@ -34,7 +35,7 @@ def _points(cfg, P, rng, params, xp):
         if not near.any():
             return p
         p[near] = rng.uniform(0, 1, (int(near.sum()), cfg.in_dims))
-        p = keep_off_cells(p, alpha, beta, margin, shift, rng)
+        p = keep_off_cells(p, alpha, beta, margin, shift, rng, scale=scale)
     return None          # a unit sits on its kink for every point (tiny widths): no test possible
 
 
