@@ -50,7 +50,11 @@ def size(path, fmt):
             from scipy.io import wavfile
             return wavfile.read(path, mmap=True)[1].shape
         if fmt == "npy":
-            return np.load(path, mmap_mode="r", allow_pickle=False).shape
+            with open(path, "rb") as fh:
+                version = np.lib.format.read_magic(fh)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                return read(fh)[0]
         if fmt == "tiff":
             import tifffile
             with tifffile.TiffFile(path) as tif:

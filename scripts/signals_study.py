@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""The grids' stretch per axis for sounds and videos: which ``axis_scale`` to default to.
+
+The paper's network (9 position-dependent layers of 64, fine_to_coarse, tile 2, sine,
+nearest experts) under the short recipe's protocol (batches of 4,096, linear decay to 0,
+beta2 0.8, lr 8e-3) for a fixed ``ITERS`` steps, seed 0, on the two made signals:
+
+- sound ``chirp`` (24,000 samples): one stretch s for its time axis, SOUND_SCALES;
+- video ``astronaut_pan`` (32 frames of 128 x 128): the time axis's stretch, the spatial
+  axes at 1, VIDEO_TIME_SCALES.
+
+Finished runs are reused (studies.train_row); ``--part k/n`` takes every n-th run from the
+k-th; --report only tabulates. Records: results/signals/.
+
+    python scripts/signals_study.py
+    python scripts/signals_study.py --report
+"""
+import argparse
+import os
+import sys
+
+from loe_ref.network import Config
+from loe_ref.runs import studies
+from loe_ref.runs.files import write_json, write_text
+from loe_ref.training import recipes
+from loe_ref.training.options import TrainOptions
+
+OUT = "results/signals"
+ITERS = 1500
+SOUND_SCALES = (1.0, 4.0, 16.0, 64.0)
+VIDEO_TIME_SCALES = (1 / 64, 1 / 16, 1 / 4, 1.0)
+
+
+def runs():
+    """(signal, kind, in_dims, channels, axis_scale, folder) of every run."""
+    out = [("chirp", "sound", 1, 1, [s], os.path.join(OUT, "sound", f"s{s:g}")) for s in SOUND_SCALES]
+    out += [("astronaut_pan", "video", 3, 3, [t, 1.0, 1.0], os.path.join(OUT, "video", f"t{t:g}"))
+            for t in VIDEO_TIME_SCALES]
+    return out
+
+
+def options(signal, samples):
+    o = recipes.recipe_options("short", samples, iters=ITERS)
+    o.update(eval_every=ITERS // 10, checkpoint_every=ITERS // 2)
+    return TrainOptions(image=signal, **o)
+
+
+SAMPLES = {"chirp": 24000, "astronaut_pan": 32 * 128 * 128}
+
+
+def report():
+    rows = []
+    for signal, kind, _, _, scale, out in runs():
+        summary = studies.read_summary(out)
+        rows.append({"signal": signal, "kind": kind, "axis_scale": scale, "iterations": ITERS,
+                     "peak_psnr": summary and summary["peak_psnr"], "seconds": summary and summary["seconds"],
+                     "cpu": summary and summary["cpu"]})
+    write_json(os.path.join(OUT, "signals.json"), rows)
+    lines = ["| signal | kind | axis_scale | iterations | peak PSNR (dB) | seconds |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        psnr = "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"
+        secs = "-" if r["seconds"] is None else f"{r['seconds']:.0f}"
+        lines.append(f"| {r['signal']} | {r['kind']} | {' '.join(f'{v:g}' for v in r['axis_scale'])} | "
+                     f"{r['iterations']} | {psnr} | {secs} |")
+    write_text(os.path.join(OUT, "signals.md"), "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--part", default="0/1", help="k/n: every n-th run from the k-th (one process per core)")
+    ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
+    args = ap.parse_args()
+    if not args.report:
+        k, n = (int(v) for v in args.part.split("/"))
+        if not 0 <= k < n:
+            raise ValueError(f"`part` {args.part!r}: expected k/n with 0 <= k < n")
+        for signal, kind, d, channels, scale, out in runs()[k::n]:
+            cfg = Config(in_dims=d, out_channels=channels, axis_scale=scale)
+            studies.train_row(out, cfg, options(signal, SAMPLES[signal]), f"{kind} {signal} axis_scale {scale}")
+    report()
+
+
+if __name__ == "__main__":
+    sys.exit(studies.script_main(main))

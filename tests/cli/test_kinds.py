@@ -1,0 +1,129 @@
+"""run.py on every kind of signal, from files made here: a fit writes its kind's outputs,
+resumes to the same numbers, and bad files or sizes are refused in one line."""
+import json
+import os
+import wave
+
+import numpy as np
+import pytest
+
+from loe_ref.runs import checkpoint, folder
+from loe_ref.training.data import prepare_signal
+from tests.helpers import refused
+from tests.helpers import run_cli as _run
+
+NET = ["--layers", "3", "--hidden", "8", "--quiet", "--recipe", "full-batch", "--eval-every", "2"]
+
+
+def _wav(path, samples, rate=8000):
+    pcm = np.round(samples * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as fh:
+        fh.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
+        fh.setsampwidth(2)
+        fh.setframerate(rate)
+        fh.writeframes(pcm.tobytes())
+
+
+def _signals(tmp_path):
+    """{name: (path, kind, values in [0, 1] as the reader should give them)}, one file per format."""
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    made = {}
+    stereo = np.sin(np.linspace(0, 20, 300))[:, None] * np.array([0.5, -0.8])
+    _wav(tmp_path / "stereo.wav", stereo)
+    made["wav"] = (tmp_path / "stereo.wav", "sound", (np.round(stereo * 32767) / 32768 + 1) / 2)
+    frames = rng.integers(0, 256, (4, 8, 10, 3), dtype=np.uint8)
+    np.save(tmp_path / "video.npy", frames)
+    made["npy video"] = (tmp_path / "video.npy", "video", frames / 255.0)
+    (tmp_path / "frames").mkdir()
+    for k, f in enumerate(frames):                      # numbered out of the names' text order
+        Image.fromarray(f).save(tmp_path / "frames" / f"f{k * 5}.png")
+    made["frames"] = (tmp_path / "frames", "video", frames / 255.0)
+    grey = rng.integers(0, 256, (3, 6, 7), dtype=np.uint8)
+    Image.fromarray(grey[0]).save(tmp_path / "grey.gif", save_all=True,
+                                  append_images=[Image.fromarray(g) for g in grey[1:]], duration=100)
+    made["gif"] = (tmp_path / "grey.gif", "video", np.repeat(grey[..., None], 3, axis=3) / 255.0)
+    import tifffile
+    vol = rng.integers(0, 65536, (5, 6, 7), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "volume.tif", vol)
+    made["tiff"] = (tmp_path / "volume.tif", "volume", vol / 65535.0)
+    return made
+
+
+def test_each_format_reads_as_its_kind(tmp_path):
+    for name, (path, kind, want) in _signals(tmp_path).items():
+        signal = prepare_signal(str(path))
+        assert signal.kind == kind, name
+        np.testing.assert_allclose(signal.values, want, rtol=0, atol=1e-12, err_msg=name)
+    assert prepare_signal(str(tmp_path / "stereo.wav")).rate == 8000
+    assert prepare_signal(str(tmp_path / "grey.gif")).rate == pytest.approx(10.0)
+    assert prepare_signal(str(tmp_path / "volume.tif"), kind="video").kind == "video"
+
+
+@pytest.mark.parametrize("name", ["wav", "frames", "tiff"])
+def test_each_kind_fits_writes_its_outputs_and_resumes(tmp_path, capsys, name):
+    path, kind, _ = _signals(tmp_path)[name]
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, "--signal", str(path), *NET, "--iters", "4", "--out", str(out))
+    assert code == 0, err
+    assert sorted(os.listdir(out)) == sorted(folder.run_files(kind) + (folder.LOCK_FILE,))
+    summary = json.load(open(out / "summary.json"))
+    assert summary["kind"] == kind and summary["iterations"] == 4
+    cfg, _, _, _ = checkpoint.load(out / "checkpoint.npz")
+    assert cfg.in_dims == {"sound": 1, "video": 3, "volume": 3}[kind]
+    if kind == "video":
+        assert len(summary["frame_psnr"]) == 4
+        rows = open(out / "frames.csv").read().splitlines()
+        assert rows[0] == "frame,psnr" and len(rows) == 5
+    if kind == "sound":
+        with wave.open(str(out / "reconstruction.wav")) as fh:
+            assert (fh.getnchannels(), fh.getnframes(), fh.getframerate()) == (2, 300, 8000)
+    if kind == "volume":
+        assert np.load(out / "reconstruction.npy").shape == (5, 6, 7)
+    code, _, err = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", "8", "--quiet")
+    assert code == 0, err
+    whole = tmp_path / "whole"
+    assert _run(capsys, "--signal", str(path), *NET, "--iters", "8", "--out", str(whole))[0] == 0
+    a, b = json.load(open(out / "summary.json")), json.load(open(whole / "summary.json"))
+    assert [h["psnr"] for h in a["history"]] == [h["psnr"] for h in b["history"]]
+
+
+def test_a_signal_with_its_axes_stretched_fits(tmp_path, capsys):
+    path = _signals(tmp_path)["npy video"][0]
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, "--signal", str(path), *NET, "--iters", "2", "--axis-scale", "0.25", "1", "1",
+                        "--out", str(out))
+    assert code == 0, err
+    assert checkpoint.load(out / "checkpoint.npz")[0].axis_scale == [0.25, 1.0, 1.0]
+
+
+def test_bad_kinds_sizes_and_files_are_refused_in_one_line(tmp_path, capsys):
+    signals = _signals(tmp_path)
+    wav = str(signals["wav"][0])
+    refused(capsys, tmp_path, "--signal", wav, "--size", "10", "10", match="a sound takes 1")
+    refused(capsys, tmp_path, "--signal", wav, "--axis-scale", "1", "2", match="axis_scale")
+    refused(capsys, tmp_path, "--signal", "chirp", "--kind", "video", match="'chirp' is a made sound")
+    refused(capsys, tmp_path, "--signal", str(signals["tiff"][0]), "--kind", "sound", match="sound")
+    huge = tmp_path / "huge.npy"
+    with open(huge, "wb") as fh:                 # a header declaring 1.4 TB of samples, and no samples
+        np.lib.format.write_array_header_2_0(fh, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (3000, 4000, 5000, 3)})
+    refused(capsys, tmp_path, "--signal", str(huge), match="loading the 3000 x 4000 x 5000 video needs about")
+    (tmp_path / "mixed").mkdir()
+    (tmp_path / "mixed" / "a1.png").write_bytes(b"")
+    (tmp_path / "mixed" / "notes.png").write_bytes(b"")
+    refused(capsys, tmp_path, "--signal", str(tmp_path / "mixed"), match="numbered pictures")
+    nan = tmp_path / "nan.npy"
+    np.save(nan, np.where(np.arange(60).reshape(3, 4, 5) == 17, np.nan, 0.5))
+    refused(capsys, tmp_path, "--signal", str(nan), match="non-finite value (nan) at sample (0, 3, 2)")
+
+
+def test_a_video_container_without_pyav_names_the_install(tmp_path, capsys):
+    pytest.importorskip("imageio")
+    try:
+        import av  # noqa: F401
+        pytest.skip("PyAV is installed")
+    except ImportError:
+        pass
+    (tmp_path / "clip.mp4").write_bytes(b"\x00" * 64)
+    refused(capsys, tmp_path, "--signal", str(tmp_path / "clip.mp4"), match="pip install av")
