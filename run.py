@@ -26,7 +26,7 @@ from loe_ref.grids import ARRANGEMENTS  # noqa: E402
 from loe_ref.network import INITS, Config  # noqa: E402
 from loe_ref.runs import checkpoint, folder, session  # noqa: E402
 from loe_ref.runs.files import is_temporary  # noqa: E402
-from loe_ref.runs.render import render  # noqa: E402
+from loe_ref.runs.render import FORMATS, render  # noqa: E402
 from loe_ref.runs.resume import load_resumable, trained_image  # noqa: E402
 from loe_ref.runs.signals import InterruptSignals  # noqa: E402
 from loe_ref.training import recipes  # noqa: E402
@@ -140,7 +140,9 @@ def parser():
                    help="replace the run already in --out (its files are removed first); without it "
                         "a folder holding another run is refused")
     o.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint (.npz)")
-    o.add_argument("--render", metavar="CKPT", help="only render a checkpoint at --size into --out (a .png path)")
+    o.add_argument("--render", metavar="CKPT",
+                   help="only render a checkpoint at --size into --out: a .png (image), .wav (sound), .gif (video) "
+                        "or .npy (any kind) file")
     o.add_argument("--quiet", action="store_true", help="no progress bar: one log line per evaluation")
     return p
 
@@ -260,10 +262,12 @@ def outputs_complete(out):
 
 
 def render_only(args):
+    exts = ", ".join(f"{e} ({kinds})" for e, kinds in (
+        (".png", "image"), (".wav", "sound"), (".gif", "video"), (".npy", "any kind")))
     if not args.size or not args.out:
-        raise ValueError("--render needs --size H W and --out PATH.png")
-    if os.path.splitext(args.out)[1].lower() != ".png":
-        raise ValueError(f"--out {args.out!r} must name a .png file for --render")
+        raise ValueError(f"--render needs --size (one size per axis of the signal) and --out, a file ending in {exts}")
+    if os.path.splitext(args.out)[1].lower() not in FORMATS:
+        raise ValueError(f"--out {args.out!r} must name a file ending in {exts} for --render")
     with InterruptSignals() as signals:
         try:
             render(args.render, args.size, args.out, args.device or TRAIN_DEFAULTS["device"],
@@ -272,7 +276,7 @@ def render_only(args):
             name = signal.Signals(signals.received or signal.SIGINT).name
             print(f"error: render interrupted by {name}; {args.out} was not written", file=sys.stderr)
             return 128 + int(signals.received or signal.SIGINT)
-    print(f"rendered {args.render} at {args.size[0]} x {args.size[1]} to {args.out}")
+    print(f"rendered {args.render} at {' x '.join(map(str, args.size))} to {args.out}")
     return 0
 
 

@@ -266,5 +266,28 @@ def check_render(cfg, size, chunk, available=None, free_disk=None):
                                f"not compress) but the output folder has {_gib(free_disk)} free; lower `size`")
 
 
+def render_whole_bytes(cfg, size, chunk):
+    """Peak bytes of rendering a sound, video or volume (or an .npy of any kind) on the grid
+    ``size``: the whole float32 prediction and its float64 values in [0, 1] with one
+    float64 temporary and the file's bytes, one chunk's pass (``band_bytes`` of one
+    chunk-wide row) and ``OVERHEAD``."""
+    return math.prod(size) * cfg.out_channels * (4 + 2 * 8 + 4) + band_bytes(cfg, chunk, chunk) + OVERHEAD
+
+
+def check_render_whole(cfg, size, chunk, available=None, free_disk=None):
+    """Refuse a render held whole (``render_whole_bytes``) that cannot fit in memory, or whose
+    file (4 bytes a value at most) exceeds the folder's ``free_disk`` bytes."""
+    available = available_bytes() if available is None else available
+    need = render_whole_bytes(cfg, size, chunk)
+    shown = " x ".join(map(str, size))
+    if available is not None and need > available:
+        raise MemoryLimitError(f"rendering {shown} samples needs about {_gib(need)} but {_gib(available)} are "
+                               f"available; lower `size`")
+    raw = math.prod(size) * cfg.out_channels * 4
+    if free_disk is not None and raw > free_disk:
+        raise MemoryLimitError(f"rendering {shown} samples may write up to {_gib(raw)} but the output folder has "
+                               f"{_gib(free_disk)} free; lower `size`")
+
+
 def _gib(n):
     return f"{n / 2 ** 30:.1f} GiB"

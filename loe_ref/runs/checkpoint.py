@@ -161,6 +161,10 @@ META_FIELDS = {
     "options": (lambda v: isinstance(v, dict), "a mapping of training options"),
     "image_sha256": (lambda v: isinstance(v, str), "text"), "image_path": (lambda v: isinstance(v, str), "text"),
     "cwd": (lambda v: isinstance(v, str), "text"),
+    "kind": (lambda v: v in ("image", "sound", "video", "volume"), "image, sound, video or volume"),
+    "rate": (lambda v: v is None or (_number(v) and 0 < v < float("inf")), "a positive number or null"),
+    "grid": (lambda v: isinstance(v, list) and 1 <= len(v) <= 3 and all(_count(x) and x > 0 for x in v),
+             "a list of 1 to 3 positive sizes"),
 }
 
 

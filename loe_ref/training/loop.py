@@ -217,5 +217,6 @@ class Trainer:
                 "first_loss": self.first_loss, "evaluation_seconds": self.evaluation_seconds,
                 "image_sha256": self.fingerprint, "cwd": os.getcwd(),
                 "image_path": os.path.abspath(self.opts.image) if os.path.exists(self.opts.image) else self.opts.image,
-                "best": list(self.best), "adam_t": self.opt.t, "options": asdict(self.opts)}
+                "best": list(self.best), "adam_t": self.opt.t, "options": asdict(self.opts),
+                "kind": self.signal.kind, "rate": self.signal.rate, "grid": list(self.shape)}
         return self.engine.host_params(), self.opt.host_state(), meta

@@ -22,7 +22,7 @@ def test_help_lists_images_and_reads_well(capsys):
 def test_render_checks_the_extension_up_front(tmp_path, capsys):
     code, _, err = _run(capsys, "--render", str(tmp_path / "missing.npz"), "--size", "8", "8",
                         "--out", str(tmp_path / "x.jpg"))
-    assert code == 2 and "must name a .png file" in err and not (tmp_path / "x.jpg").exists()
+    assert code == 2 and "must name a file ending in .png (image)" in err and not (tmp_path / "x.jpg").exists()
 
 
 @pytest.mark.parametrize("delay", [0.1, 0.15, 0.2, 0.3])

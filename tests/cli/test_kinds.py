@@ -80,12 +80,37 @@ def test_each_kind_fits_writes_its_outputs_and_resumes(tmp_path, capsys, name):
             assert (fh.getnchannels(), fh.getnframes(), fh.getframerate()) == (2, 300, 8000)
     if kind == "volume":
         assert np.load(out / "reconstruction.npy").shape == (5, 6, 7)
+    _renders_at_another_size(tmp_path, capsys, out / "checkpoint.npz", kind)
     code, _, err = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", "8", "--quiet")
     assert code == 0, err
     whole = tmp_path / "whole"
     assert _run(capsys, "--signal", str(path), *NET, "--iters", "8", "--out", str(whole))[0] == 0
     a, b = json.load(open(out / "summary.json")), json.load(open(whole / "summary.json"))
     assert [h["psnr"] for h in a["history"]] == [h["psnr"] for h in b["history"]]
+
+
+def _renders_at_another_size(tmp_path, capsys, ckpt, kind):
+    """Each kind's file at another size (a sound and a video keep their duration), an .npy of
+    any kind, and a format or size that does not fit the kind refused."""
+    from PIL import Image
+    size, ext = {"sound": (["600"], ".wav"), "video": (["8", "16", "20"], ".gif"), "volume": (["10", "12", "14"], ".npy")}[kind]
+    path = tmp_path / f"render{ext}"
+    code, _, err = _run(capsys, "--render", str(ckpt), "--size", *size, "--out", str(path))
+    assert code == 0, err
+    if kind == "sound":
+        with wave.open(str(path)) as fh:
+            assert (fh.getnchannels(), fh.getnframes(), fh.getframerate()) == (2, 600, 16000)
+    elif kind == "video":
+        with Image.open(path) as im:
+            assert (im.n_frames, im.size) == (8, (20, 16))
+    else:
+        assert np.load(path).shape == (10, 12, 14)
+    code, _, err = _run(capsys, "--render", str(ckpt), "--size", *size, "--out", str(tmp_path / "any.npy"))
+    assert code == 0 and np.load(tmp_path / "any.npy").shape[:len(size)] == tuple(int(v) for v in size)
+    code, _, err = _run(capsys, "--render", str(ckpt), "--size", "8", "8", "--out", str(tmp_path / "x.png"))
+    assert code == 2 and err.count("\n") == 1 and "must end in" in err and not (tmp_path / "x.png").exists()
+    code, _, err = _run(capsys, "--render", str(ckpt), "--size", *size, "5", "--out", str(tmp_path / "y.npy"))
+    assert code == 2 and "sizes" in err and not (tmp_path / "y.npy").exists()
 
 
 def test_a_signal_with_its_axes_stretched_fits(tmp_path, capsys):
