@@ -17,7 +17,7 @@ if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_
 import argparse  # noqa: E402
 import math  # noqa: E402  (after the handler above: the imports below take a moment)
 import re  # noqa: E402
-from dataclasses import asdict  # noqa: E402
+from dataclasses import asdict, replace  # noqa: E402
 
 from loe_ref.activations import ACTIVATIONS  # noqa: E402
 from loe_ref.backend import DEVICES, gpu_available  # noqa: E402
@@ -100,7 +100,8 @@ def parser():
                         "kaiming, siren (with --omega0 30), or finer (siren's, with --first-bias)")
     m.add_argument("--axis-scale", type=positive_float, nargs="+", metavar="S",
                    help="stretch each coordinate axis by S in every grid (one per axis: time first for a video); "
-                        "default 1 on every axis, or the kind's (sound and video; docs/signals.md)")
+                        "default 1 on every axis, and for a sound N / the finest grid's cells, one cell per sample "
+                        "(docs/signals.md)")
     m.add_argument("--pe", type=non_negative_int, help=f"positional-encoding octaves, 0 = none {default('pe')}")
     t = p.add_argument_group("training", "Options left out take the values of --recipe (short: "
                                           f"{flags(recipes.describe('short'))})")
@@ -189,6 +190,8 @@ def resolve(args):
                                             **given_train))
     opts = TrainOptions(**train)
     cfg = Config(in_dims=d, out_channels=1 if signal.values.ndim == d else signal.values.shape[d], **model)
+    if not args.resume and args.axis_scale is None:
+        cfg = replace(cfg, axis_scale=recipes.axis_scale_for(signal.kind, signal.values.shape[:d], cfg))
     if out is None:
         name = os.path.splitext(os.path.basename(opts.image))[0]
         base = os.path.join("runs", f"{name}-{cfg.grid}-{cfg.act}-{cfg.blend}")

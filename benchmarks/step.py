@@ -12,6 +12,7 @@ medians compared. Each core count n runs in its own process: the step uses n pro
 pinned to one core.
 
     python benchmarks/step.py --batch 4096            # the table's step
+    python benchmarks/step.py --signal chirp          # a sound's step (d = 1); ellipsoids: a volume's (d = 3)
     python benchmarks/step.py --batch 0 --rounds 5    # the full-image step
     taskset -c 0 python benchmarks/step.py --parts    # one shard's parts and Adam, one process
 """
@@ -66,16 +67,22 @@ class Floor:
             list(self.pool.map(self.part, range(self.threads)))
 
 
-def run_one(batch, threads, rounds, steps, blend, act, device="cpu"):
-    """Median ms of the step and of the floor, alternating ``rounds`` rounds of ``steps`` each."""
+def run_one(batch, threads, rounds, steps, blend, act, device="cpu", signal="camera"):
+    """Median ms of the step and of the floor, alternating ``rounds`` rounds of ``steps`` each,
+    on ``signal`` (any kind: the network reads its coordinate dims and gives its channels)."""
     from loe_ref.fast.cpu import blas_info, cpu_name
     from loe_ref.network import Config
+    from loe_ref.training.data import KINDS, prepare_signal
     from loe_ref.training.loop import Trainer
     from loe_ref.training.options import TrainOptions
     os.environ["LOE_REF_CPUS"] = str(threads)
-    cfg = Config(blend=blend, act=act)
-    opts = TrainOptions(batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6, device=device)
-    trainer = Trainer(cfg, opts)
+    fitted = prepare_signal(signal)
+    d = KINDS[fitted.kind]
+    cfg = Config(blend=blend, act=act, in_dims=d,
+                 out_channels=1 if fitted.values.ndim == d else fitted.values.shape[d])
+    opts = TrainOptions(image=signal, batch=batch, lr=3e-3, schedule="cosine", beta2=0.99, iters=10 ** 6,
+                        device=device)
+    trainer = Trainer(cfg, opts, fitted)
     floor = Floor(cfg, batch or trainer.target.shape[0], threads, xp=trainer.xp)
     sync = trainer.xp.cuda.Device().synchronize if device == "gpu" else (lambda: None)
     it = 0
@@ -99,7 +106,8 @@ def run_one(batch, threads, rounds, steps, blend, act, device="cpu"):
         floor_ms.append((time.perf_counter() - t0) / steps * 1e3)
     trainer.close()
     step, low = float(np.median(step_ms)), float(np.median(floor_ms))
-    return {"batch": batch, "threads": threads, "device": device, "config": f"{blend}:{act}", "step_ms": round(step, 3),
+    return {"batch": batch, "threads": threads, "device": device, "config": f"{blend}:{act}", "signal": signal,
+            "kind": fitted.kind, "in_dims": d, "channels": cfg.out_channels, "step_ms": round(step, 3),
             "floor_ms": round(low, 3), "ratio": round(step / low, 3), "rounds": rounds, "steps": steps,
             "cpu": cpu_name(), "blas": blas_info()}
 
@@ -152,6 +160,8 @@ def main():
     ap.add_argument("--steps", type=int, default=0, help="steps per round (default 50, 2 with --batch 0)")
     ap.add_argument("--config", default="nearest:sine", help="blend:act (default nearest:sine, the paper's)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="cpu (NumPy) or gpu (CuPy; one process)")
+    ap.add_argument("--signal", default="camera",
+                    help="the signal, any kind (default camera; chirp: a sound, ellipsoids: a volume, astronaut_pan: a video)")
     ap.add_argument("--json", help="also write the records to this file")
     ap.add_argument("--parts", action="store_true",
                     help="only time the parts of one process's step (pin it to a core with taskset)")
@@ -166,7 +176,7 @@ def main():
     steps = args.steps or (50 if args.batch else 2)
     blend, act = args.config.split(":")
     if args.one:
-        print(json.dumps(run_one(args.batch, args.one, args.rounds, steps, blend, act, args.device)))
+        print(json.dumps(run_one(args.batch, args.one, args.rounds, steps, blend, act, args.device, args.signal)))
         return
     from loe_ref.fast.cpu import usable_cpus
     counts = [int(t) for t in args.threads.split(",")] if args.threads else sorted({1, usable_cpus()})
@@ -175,14 +185,16 @@ def main():
     records = []
     for n in counts:
         cmd = [sys.executable, __file__, "--one", str(n), "--batch", str(args.batch), "--rounds",
-               str(args.rounds), "--steps", str(steps), "--config", args.config, "--device", args.device]
+               str(args.rounds), "--steps", str(steps), "--config", args.config, "--device", args.device,
+               "--signal", args.signal]
         if n == 1 and args.device == "cpu" and hasattr(os, "sched_getaffinity"):
             cmd = ["taskset", "-c", str(min(os.sched_getaffinity(0)))] + cmd
         r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         records.append(r)
         if len(records) == 1:
             blas = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']}" for b in r["blas"])
-            print(f"{r['cpu']}; BLAS {blas}; batch {args.batch or 'whole image'}, {args.config}, float32")
+            print(f"{r['cpu']}; BLAS {blas}; {r['signal']} ({r['kind']}, d = {r['in_dims']}, {r['channels']} channel"
+                  f"{'s' if r['channels'] > 1 else ''}); batch {args.batch or 'whole signal'}, {args.config}, float32")
             print(f"{'threads':>7s} {'step ms':>9s} {'floor ms':>9s} {'ratio':>6s}")
         print(f"{n:7d} {r['step_ms']:9.2f} {r['floor_ms']:9.2f} {r['ratio']:6.2f}", flush=True)
     if args.json:

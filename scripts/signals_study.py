@@ -6,8 +6,11 @@ nearest experts) under the short recipe's protocol (batches of 4,096, linear dec
 beta2 0.8, lr 8e-3) for a fixed ``ITERS`` steps, seed 0, on the two made signals:
 
 - sound ``chirp`` (24,000 samples): one stretch s for its time axis, SOUND_SCALES;
-- video ``astronaut_pan`` (32 frames of 128 x 128): the time axis's stretch, the spatial
-  axes at 1, VIDEO_TIME_SCALES.
+- video ``astronaut_pan`` (32 frames of 128 x 128): the stretch of the time axis and of
+  the two spatial axes, VIDEO_SCALES;
+- the rule the sound's study suggests (the finest grid, 512 cells, with one cell per
+  sample: s = N / 512), checked at other lengths: ``chirp`` resampled to RULE_SIZES
+  samples, s at half, once and twice the rule's.
 
 Finished runs are reused (studies.train_row); ``--part k/n`` takes every n-th run from the
 k-th; --report only tabulates. Records: results/signals/.
@@ -27,22 +30,27 @@ from loe_ref.training.options import TrainOptions
 
 OUT = "results/signals"
 ITERS = 1500
-SOUND_SCALES = (1.0, 4.0, 16.0, 64.0)
-VIDEO_TIME_SCALES = (1 / 64, 1 / 16, 1 / 4, 1.0)
+SOUND_SCALES = (1.0, 4.0, 16.0, 32.0, 24000 / 512, 64.0, 128.0, 256.0, 1024.0)
+RULE_SIZES = (12000, 48000)
+#: (time, space) stretches of the video.
+VIDEO_SCALES = ((1 / 64, 1.0), (1 / 16, 1.0), (1 / 4, 1.0), (1.0, 1.0), (4.0, 1.0), (16.0, 1.0),
+                (1.0, 0.5), (1.0, 0.25), (4.0, 0.5))
 
 
 def runs():
-    """(signal, kind, in_dims, channels, axis_scale, folder) of every run."""
-    out = [("chirp", "sound", 1, 1, [s], os.path.join(OUT, "sound", f"s{s:g}")) for s in SOUND_SCALES]
-    out += [("astronaut_pan", "video", 3, 3, [t, 1.0, 1.0], os.path.join(OUT, "video", f"t{t:g}"))
-            for t in VIDEO_TIME_SCALES]
+    """(signal, kind, in_dims, channels, axis_scale, folder, size) of every run."""
+    out = [("chirp", "sound", 1, 1, [s], os.path.join(OUT, "sound", f"s{s:g}"), None) for s in SOUND_SCALES]
+    out += [("astronaut_pan", "video", 3, 3, [t, x, x], os.path.join(OUT, "video", f"t{t:g}_xy{x:g}"), None)
+            for t, x in VIDEO_SCALES]
+    out += [("chirp", "sound", 1, 1, [n / 512 * f], os.path.join(OUT, "sound_rule", f"N{n}_s{n / 512 * f:g}"), [n])
+            for n in RULE_SIZES for f in (0.5, 1.0, 2.0)]
     return out
 
 
-def options(signal, samples):
+def options(signal, samples, size=None):
     o = recipes.recipe_options("short", samples, iters=ITERS)
     o.update(eval_every=ITERS // 10, checkpoint_every=ITERS // 2)
-    return TrainOptions(image=signal, **o)
+    return TrainOptions(image=signal, size=size or [], **o)
 
 
 SAMPLES = {"chirp": 24000, "astronaut_pan": 32 * 128 * 128}
@@ -50,18 +58,16 @@ SAMPLES = {"chirp": 24000, "astronaut_pan": 32 * 128 * 128}
 
 def report():
     rows = []
-    for signal, kind, _, _, scale, out in runs():
+    for signal, kind, _, _, scale, out, size in runs():
         summary = studies.read_summary(out)
-        rows.append({"signal": signal, "kind": kind, "axis_scale": scale, "iterations": ITERS,
-                     "peak_psnr": summary and summary["peak_psnr"], "seconds": summary and summary["seconds"],
-                     "cpu": summary and summary["cpu"]})
+        rows.append({"signal": signal if size is None else f"{signal} at {size[0]}", "kind": kind, "axis_scale": scale, "iterations": ITERS,
+                     "peak_psnr": summary and summary["peak_psnr"], "final_psnr": summary and summary["final_psnr"]})
     write_json(os.path.join(OUT, "signals.json"), rows)
-    lines = ["| signal | kind | axis_scale | iterations | peak PSNR (dB) | seconds |", "|---|---|---|---|---|---|"]
+    lines = ["| signal | kind | axis_scale | iterations | peak PSNR (dB) | final PSNR (dB) |", "|---|---|---|---|---|---|"]
     for r in rows:
-        psnr = "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"
-        secs = "-" if r["seconds"] is None else f"{r['seconds']:.0f}"
+        psnr = ["-" if v is None else f"{v:.2f}" for v in (r["peak_psnr"], r["final_psnr"])]
         lines.append(f"| {r['signal']} | {r['kind']} | {' '.join(f'{v:g}' for v in r['axis_scale'])} | "
-                     f"{r['iterations']} | {psnr} | {secs} |")
+                     f"{r['iterations']} | {psnr[0]} | {psnr[1]} |")
     write_text(os.path.join(OUT, "signals.md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -75,9 +81,10 @@ def main():
         k, n = (int(v) for v in args.part.split("/"))
         if not 0 <= k < n:
             raise ValueError(f"`part` {args.part!r}: expected k/n with 0 <= k < n")
-        for signal, kind, d, channels, scale, out in runs()[k::n]:
+        for signal, kind, d, channels, scale, out, size in runs()[k::n]:
             cfg = Config(in_dims=d, out_channels=channels, axis_scale=scale)
-            studies.train_row(out, cfg, options(signal, SAMPLES[signal]), f"{kind} {signal} axis_scale {scale}")
+            samples = size[0] if size else SAMPLES[signal]
+            studies.train_row(out, cfg, options(signal, samples, size), f"{kind} {signal} {size or ''} axis_scale {scale}")
     report()
 
 

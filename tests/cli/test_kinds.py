@@ -71,6 +71,7 @@ def test_each_kind_fits_writes_its_outputs_and_resumes(tmp_path, capsys, name):
     assert summary["kind"] == kind and summary["iterations"] == 4
     cfg, _, _, _ = checkpoint.load(out / "checkpoint.npz")
     assert cfg.in_dims == {"sound": 1, "video": 3, "volume": 3}[kind]
+    assert cfg.axis_scale == ([300 / 2 ** 3] if kind == "sound" else [])     # a sound: a finest cell per sample
     if kind == "video":
         assert len(summary["frame_psnr"]) == 4
         rows = open(out / "frames.csv").read().splitlines()

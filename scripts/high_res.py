@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""The method beyond one 512 x 512 picture: retina at full resolution, a video and a sound.
+
+Four networks of the same depth and about the same parameter count: L position-dependent
+layers, 9 or, for a larger image, as many as its longest side needs (2^L >= the side, so
+the finest grid has a cell per pixel: 11 for 1411):
+
+- LoE sine and LoE leaky ReLU: the paper's network (64 hidden, T = 2, fine_to_coarse,
+  nearest experts), sine at omega0 1 and leaky ReLU, the grids' stretch of the signal's
+  kind (recipes.axis_scale_for);
+- SIREN: one expert (a plain MLP), sine with SIREN's initialisation;
+- MLP: one expert, leaky ReLU, positional encoding of 8 octaves;
+
+the widths of SIREN and the MLP chosen for the parameter count nearest LoE's.
+
+Signals: scikit-image's ``retina`` (1411 x 1411 RGB) whole and resized to 512 x 512 (does
+LoE's advantage grow or shrink with resolution?), the made video ``astronaut_pan`` (32
+frames of 128 x 128) and sound ``chirp`` (24,000 samples) (and with dimension?). LoE takes
+the grids' stretch of its kind (docs/signals.md).
+
+Two phases, under the short recipe (batches of 4,096, linear decay to 0, beta2 0.8):
+- iters: every network for the same iterations, at each signal's two budgets in
+  full-signal equivalents (SIGNALS);
+- time: every network for the CPU seconds the LoE sine run of its signal and budget took
+  (``seconds`` of its summary), its iterations from its own seconds per iteration in the
+  iters phase (so this phase follows it, and its iteration counts depend on the machine:
+  each row records its own).
+
+Finished runs are reused and unfinished ones resume; ``--part k/n`` takes every n-th run
+from the k-th (one process per core); --report only tabulates. Records: results/high_res/.
+
+    taskset -c 0 python scripts/high_res.py --phase iters --part 0/2
+    taskset -c 1 python scripts/high_res.py --phase iters --part 1/2
+    python scripts/high_res.py --phase time          # after the iters phase
+    python scripts/high_res.py --report
+"""
+import argparse
+import itertools
+import math
+import os
+import sys
+
+from loe_ref.network import Config, param_count
+from loe_ref.runs import studies
+from loe_ref.runs.files import write_json, write_text
+from loe_ref.training import recipes
+from loe_ref.training.data import KINDS, prepare_signal
+from loe_ref.training.options import TrainOptions
+
+OUT = "results/high_res"
+#: name: Config keywords (the baselines' width is matched to LoE's parameter count).
+MODELS = {
+    "LoE sine": dict(act="sine"),
+    "LoE leaky_relu": dict(act="leaky_relu"),
+    "SIREN": dict(tile=1, act="sine", init="siren", omega0=30.0),
+    "MLP PE-8": dict(tile=1, act="leaky_relu", pe=8),
+}
+#: name: (signal, size or None, budgets in full-signal equivalents).
+SIGNALS = {
+    "retina 512": ("retina", [512, 512], (20, 80)),
+    "chirp sound": ("chirp", None, (300, 1200)),
+    "astronaut_pan video": ("astronaut_pan", None, (20, 80)),
+    "retina 1411": ("retina", None, (20, 80)),
+}
+
+
+def shape_of(name):
+    """(kind, grid shape, channels) of signal ``name`` (loaded once, small or header-read)."""
+    source, size, _ = SIGNALS[name]
+    signal = prepare_signal(source, size)
+    d = KINDS[signal.kind]
+    return signal.kind, signal.values.shape[:d], 1 if signal.values.ndim == d else signal.values.shape[d]
+
+
+def config(model, name):
+    kind, grid, channels = shape_of(name)
+    layers = max(9, math.ceil(math.log2(max(grid)))) if kind == "image" else 9
+    base = dict(in_dims=KINDS[kind], out_channels=channels, layers=layers)
+    loe = Config(**base, **MODELS["LoE sine"])
+    if MODELS[model].get("tile", 2) != 1:
+        return Config(**base, **MODELS[model], axis_scale=recipes.axis_scale_for(kind, grid, loe))
+    target = param_count(loe)
+    hidden = min(range(8, 1025), key=lambda h: abs(param_count(Config(**base, **MODELS[model], hidden=h)) - target))
+    return Config(**base, **MODELS[model], hidden=hidden)
+
+
+def options(model, name, budget, iters=None):
+    source, size, _ = SIGNALS[name]
+    _, grid, _ = shape_of(name)
+    samples = math.prod(grid)
+    init = MODELS[model].get("init", "default")
+    o = recipes.recipe_options("short", samples, init, equivalents=None if iters else budget, iters=iters)
+    o["eval_every"] = max(1, o["iters"] // 10)
+    o["checkpoint_every"] = max(1, o["iters"] // 5)
+    return TrainOptions(image=source, size=size or [], **o)
+
+
+def folder(phase, name, budget, model):
+    return os.path.join(OUT, phase, f"{name.replace(' ', '_')}_E{budget}", model.replace(" ", "_"))
+
+
+def iters_runs():
+    return [(m, n, b) for n in SIGNALS for b, m in itertools.product(SIGNALS[n][2], MODELS)]
+
+
+def time_iters(model, name, budget):
+    """Iterations of ``model`` that take the seconds of LoE sine's run (None until both ran)."""
+    reference = studies.read_summary(folder("iters", name, budget, "LoE sine"))
+    own = studies.read_summary(folder("iters", name, budget, model))
+    if reference is None or own is None:
+        return None
+    return max(1, round(reference["seconds"] / own["seconds_per_iteration"]))
+
+
+def report():
+    rows = []
+    for phase in ("iters", "time"):
+        for model, name, budget in iters_runs():
+            s = studies.read_summary(folder(phase, name, budget, model))
+            rows.append({"phase": phase, "signal": name, "equivalents": budget, "model": model,
+                         "parameters": s and s["parameters"], "iterations": s and s["iterations"],
+                         "peak_psnr": s and s["peak_psnr"], "seconds": s and s["seconds"], "cpu": s and s["cpu"]})
+    write_json(os.path.join(OUT, "high_res.json"), rows)
+    lines = ["| phase | signal | budget (equivalents) | model | parameters | iterations | peak PSNR (dB) | seconds |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        cells = ["-" if r[k] is None else f"{r[k]:.2f}" if k == "peak_psnr" else f"{r[k]:.0f}" if k == "seconds"
+                 else str(r[k]) for k in ("parameters", "iterations", "peak_psnr", "seconds")]
+        lines.append(f"| {r['phase']} | {r['signal']} | {r['equivalents']} | {r['model']} | " + " | ".join(cells) + " |")
+    write_text(os.path.join(OUT, "high_res.md"), "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--phase", choices=["iters", "time"], help="which runs to train")
+    ap.add_argument("--part", default="0/1", help="k/n: every n-th run from the k-th (one process per core)")
+    ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
+    args = ap.parse_args()
+    if args.report or args.phase is None:
+        report()
+        return
+    k, n = (int(v) for v in args.part.split("/"))
+    if not 0 <= k < n:
+        raise ValueError(f"`part` {args.part!r}: expected k/n with 0 <= k < n")
+    for model, name, budget in iters_runs()[k::n]:
+        iters = None
+        if args.phase == "time":
+            iters = time_iters(model, name, budget)
+            if iters is None:
+                print(f"skipped {model} on {name} E{budget}: its iters phase has not finished", flush=True)
+                continue
+        studies.train_row(folder(args.phase, name, budget, model), config(model, name),
+                          options(model, name, budget, iters), f"{args.phase} {model} {name} E{budget}")
+    report()
+
+
+if __name__ == "__main__":
+    sys.exit(studies.script_main(main))

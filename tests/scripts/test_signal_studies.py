@@ -1,0 +1,38 @@
+"""scripts/high_res.py and scripts/signals_study.py: the networks they compare and their runs."""
+import os
+
+from loe_ref.network import param_count
+from tests.helpers import load_script
+
+
+def test_high_res_compares_networks_of_about_the_same_size_and_depth():
+    hr = load_script("high_res")
+    runs = hr.iters_runs()
+    assert len(runs) == len(set(runs)) == sum(len(s[2]) for s in hr.SIGNALS.values()) * len(hr.MODELS)
+    for name in hr.SIGNALS:
+        cfgs = {m: hr.config(m, name) for m in hr.MODELS}
+        loe = param_count(cfgs["LoE sine"])
+        assert all(abs(param_count(c) - loe) < 0.01 * loe for c in cfgs.values()), name
+        assert len({c.layers for c in cfgs.values()}) == 1
+    assert hr.config("LoE sine", "retina 1411").layers == 11 and hr.config("SIREN", "retina 512").layers == 9
+    assert hr.config("LoE sine", "chirp sound").axis_scale == [24000 / 512]
+    assert len({hr.folder(p, n, b, m) for p in ("iters", "time") for m, n, b in runs}) == 2 * len(runs)
+
+
+def test_high_res_times_each_network_to_the_seconds_of_loe(tmp_path, monkeypatch):
+    from loe_ref.runs import studies
+    hr = load_script("high_res")
+    seconds = {"LoE sine": (100.0, 0.05), "SIREN": (400.0, 0.2)}
+    monkeypatch.setattr(studies, "read_summary", lambda out: (
+        {"seconds": seconds[os.path.basename(out).replace("_", " ")][0],
+         "seconds_per_iteration": seconds[os.path.basename(out).replace("_", " ")][1]}
+        if os.path.basename(out).replace("_", " ") in seconds else None))
+    assert hr.time_iters("SIREN", "retina 512", 20) == 500 and hr.time_iters("LoE sine", "retina 512", 20) == 2000
+    assert hr.time_iters("MLP PE-8", "retina 512", 20) is None
+
+
+def test_signals_study_runs_are_distinct():
+    study = load_script("signals_study")
+    runs = study.runs()
+    assert len({r[5] for r in runs}) == len(runs)
+    assert [r[4] for r in runs if r[6] == [48000]] == [[46.875], [93.75], [187.5]]
