@@ -191,7 +191,7 @@ def resolve(args):
     opts = TrainOptions(**train)
     cfg = Config(in_dims=d, out_channels=1 if signal.values.ndim == d else signal.values.shape[d], **model)
     if not args.resume and args.axis_scale is None:
-        cfg = replace(cfg, axis_scale=recipes.axis_scale_for(signal.kind, signal.values.shape[:d], cfg))
+        cfg = replace(cfg, axis_scale=recipes.axis_scale_for(signal.kind, signal.recorded, cfg))
     if out is None:
         name = os.path.splitext(os.path.basename(opts.image))[0]
         base = os.path.join("runs", f"{name}-{cfg.grid}-{cfg.act}-{cfg.blend}")

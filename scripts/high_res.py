@@ -65,20 +65,21 @@ SIGNALS = {
 
 
 def shape_of(name):
-    """(kind, grid shape, channels) of signal ``name`` (loaded once, small or header-read)."""
+    """(kind, grid shape, channels, grid as recorded) of signal ``name``."""
     source, size, _ = SIGNALS[name]
     signal = prepare_signal(source, size)
     d = KINDS[signal.kind]
-    return signal.kind, signal.values.shape[:d], 1 if signal.values.ndim == d else signal.values.shape[d]
+    channels = 1 if signal.values.ndim == d else signal.values.shape[d]
+    return signal.kind, signal.values.shape[:d], channels, signal.recorded
 
 
 def config(model, name):
-    kind, grid, channels = shape_of(name)
+    kind, grid, channels, recorded = shape_of(name)
     layers = max(9, math.ceil(math.log2(max(grid)))) if kind == "image" else 9
     base = dict(in_dims=KINDS[kind], out_channels=channels, layers=layers)
     loe = Config(**base, **MODELS["LoE sine"])
     if MODELS[model].get("tile", 2) != 1:
-        return Config(**base, **MODELS[model], axis_scale=recipes.axis_scale_for(kind, grid, loe))
+        return Config(**base, **MODELS[model], axis_scale=recipes.axis_scale_for(kind, recorded, loe))
     target = param_count(loe)
     hidden = min(range(8, 1025), key=lambda h: abs(param_count(Config(**base, **MODELS[model], hidden=h)) - target))
     return Config(**base, **MODELS[model], hidden=hidden)
@@ -86,7 +87,7 @@ def config(model, name):
 
 def options(model, name, budget, iters=None):
     source, size, _ = SIGNALS[name]
-    _, grid, _ = shape_of(name)
+    _, grid, _, _ = shape_of(name)
     samples = math.prod(grid)
     init = MODELS[model].get("init", "default")
     o = recipes.recipe_options("short", samples, init, equivalents=None if iters else budget, iters=iters)

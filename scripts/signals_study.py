@@ -8,9 +8,9 @@ beta2 0.8, lr 8e-3) for a fixed ``ITERS`` steps, seed 0, on the two made signals
 - sound ``chirp`` (24,000 samples): one stretch s for its time axis, SOUND_SCALES;
 - video ``astronaut_pan`` (32 frames of 128 x 128): the stretch of the time axis and of
   the two spatial axes, VIDEO_SCALES;
-- the rule the sound's study suggests (the finest grid, 512 cells, with one cell per
-  sample: s = N / 512), checked at other lengths: ``chirp`` resampled to RULE_SIZES
-  samples, s at half, once and twice the rule's.
+- which rule the sound's best setting follows, one finest cell (of 512) per sample as
+  fitted or as recorded: ``chirp`` resampled to RULE_SIZES samples N, s = N / 1024, N / 512
+  and N / 256, among them the recording's 24,000 / 512.
 
 Finished runs are reused (studies.train_row); ``--part k/n`` takes every n-th run from the
 k-th; --report only tabulates. Records: results/signals/.

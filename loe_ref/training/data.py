@@ -25,8 +25,9 @@ KINDS = {"sound": 1, "image": 2, "video": 3, "volume": 3}
 #: The largest number of channels a signal may have (a sound's; pictures have 1 or 3).
 MAX_CHANNELS = 16
 
-#: kind, values (float64 in [0, 1]: grid shape, or grid shape + (C,) for C > 1 channels), rate (or None).
-Signal = namedtuple("Signal", "kind values rate")
+#: kind, values (float64 in [0, 1]: grid shape, or grid shape + (C,) for C > 1 channels), rate (or
+#: None), and the grid as recorded, before any resampling (``prepare_signal``'s ``size``).
+Signal = namedtuple("Signal", "kind values rate recorded")
 
 
 class ImageError(ValueError):
@@ -93,7 +94,8 @@ def load_signal(source, kind):
         _regular_file(source)
         fmt = readers.file_format(source)
         if kind == "image" and fmt == "picture":
-            return Signal(kind, _to_unit_float(_read_picture(source), source), None)
+            values = _to_unit_float(_read_picture(source), source)
+            return Signal(kind, values, None, values.shape[:2])
         try:
             raw, rate = readers.decode(source, fmt)
         except readers.ReaderError as exc:
@@ -103,7 +105,7 @@ def load_signal(source, kind):
     elif source in synthetic.SYNTHETIC:
         made, fn = synthetic.SYNTHETIC[source]
         if made != kind:
-            raise ImageError(f"{source!r} is a made {made}, not a {kind}; leave `kind` out or give {made}")
+            raise ImageError(f"{source!r} is a made {made}, not of kind {kind}; leave `kind` out or give {made}")
         raw, rate = fn()
     elif source in BUNDLED and kind == "image":
         from skimage import data
@@ -111,7 +113,8 @@ def load_signal(source, kind):
     else:
         known = BUNDLED if kind == "image" else [n for n, (k, _) in synthetic.SYNTHETIC.items() if k == kind]
         raise ImageError(f"unknown {kind} {source!r}: not a file, and not a bundled {kind} ({', '.join(known)})")
-    return Signal(kind, _unit_values(np.asarray(raw), source, kind), rate)
+    values = _unit_values(np.asarray(raw), source, kind)
+    return Signal(kind, values, rate, values.shape[:KINDS[kind]])
 
 
 def _read_picture(source):
@@ -264,5 +267,5 @@ def prepare_signal(source, size=None, kind=None):
         values = values[..., 0] if kind == "sound" and values.shape[-1] == 1 else values
         rate = signal.rate * size[0] / signal.values.shape[0] if signal.rate and kind in ("sound", "video") else \
             signal.rate
-        signal = Signal(kind, values, rate)
+        signal = Signal(kind, values, rate, signal.recorded)
     return signal

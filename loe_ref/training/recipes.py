@@ -76,11 +76,12 @@ def recipe_options(name, pixels, init="default", **given):
     return out
 
 
-def axis_scale_for(kind, grid, cfg):
-    """The grids' stretch per axis a new run of a ``kind`` signal on ``grid`` takes when none
-    is given (docs/signals.md, "The grids' stretch per axis"): a sound's finest grid gets one
-    cell per sample, s = N / max_i alpha_i; the other kinds none ([], 1 on every axis)."""
+def axis_scale_for(kind, recorded, cfg):
+    """The grids' stretch per axis a new run of a ``kind`` signal takes when none is given
+    (docs/signals.md, "The grids' stretch per axis"): a sound's finest grid gets one cell per
+    sample as it was recorded (``recorded``: its grid before any resampling), s = N /
+    max_i alpha_i; the other kinds none ([], 1 on every axis)."""
     if kind != "sound":
         return []
     alpha, _ = cfg.scales()
-    return [grid[0] / float(alpha.max())]
+    return [recorded[0] / float(alpha.max())]

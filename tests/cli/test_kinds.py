@@ -114,6 +114,15 @@ def _renders_at_another_size(tmp_path, capsys, ckpt, kind):
     assert code == 2 and "sizes" in err and not (tmp_path / "y.npy").exists()
 
 
+def test_a_resampled_sound_keeps_the_stretch_of_its_recording(tmp_path, capsys):
+    """One finest cell per recorded sample: the content, not the resampling, sets the cells."""
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, "--signal", str(_signals(tmp_path)["wav"][0]), *NET, "--iters", "2", "--size", "600",
+                        "--out", str(out))
+    assert code == 0, err
+    assert checkpoint.load(out / "checkpoint.npz")[0].axis_scale == [300 / 2 ** 3]
+
+
 def test_a_signal_with_its_axes_stretched_fits(tmp_path, capsys):
     path = _signals(tmp_path)["npy video"][0]
     out = tmp_path / "run"
