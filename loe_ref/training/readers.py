@@ -59,6 +59,11 @@ def size(path, fmt):
             import tifffile
             with tifffile.TiffFile(path) as tif:
                 return tuple(tif.series[0].shape)
+        if fmt == "av":
+            av = _pyav(path)
+            with av.open(path) as container:
+                stream = container.streams.video[0]
+                return (stream.frames, stream.height, stream.width, 3) if stream.frames else None
         if fmt in ("gif", "frames", "picture"):
             from PIL import Image
             first = frame_files(path)[0] if fmt == "frames" else path
@@ -116,12 +121,18 @@ def _gif(path):
     return np.stack(frames), (1000.0 / duration if duration else None)
 
 
-def _av(path):
+def _pyav(path):
+    """PyAV's module, or a ReaderError naming the install command where it is missing."""
     try:
-        import av  # noqa: F401
+        import av
     except ImportError:
         raise ReaderError(f"reading {os.path.splitext(path)[1]} video needs PyAV, which is not installed: "
                           f"pip install av (or give the frames as a folder, a GIF or an .npy array)") from None
+    return av
+
+
+def _av(path):
+    _pyav(path)
     import imageio.v3 as iio
     frames = iio.imread(path, plugin="pyav")
     meta = iio.immeta(path, plugin="pyav")

@@ -162,3 +162,18 @@ def test_a_video_container_without_pyav_names_the_install(tmp_path, capsys):
         pass
     (tmp_path / "clip.mp4").write_bytes(b"\x00" * 64)
     refused(capsys, tmp_path, "--signal", str(tmp_path / "clip.mp4"), match="pip install av")
+
+
+def test_an_mp4_reads_from_its_header_then_its_frames(tmp_path, capsys):
+    pytest.importorskip("av")
+    import imageio.v3 as iio
+
+    from loe_ref.training.data import signal_size
+    frames = np.random.default_rng(0).integers(0, 256, (6, 32, 48, 3)).astype(np.uint8)
+    iio.imwrite(tmp_path / "clip.mp4", frames, plugin="pyav", codec="libx264", fps=10)
+    assert signal_size(str(tmp_path / "clip.mp4"), "video") == (6, 32, 48, 3)
+    signal = prepare_signal(str(tmp_path / "clip.mp4"))
+    assert signal.kind == "video" and signal.values.shape == (6, 32, 48, 3) and signal.rate == 10
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, "--signal", str(tmp_path / "clip.mp4"), *NET, "--iters", "2", "--out", str(out))
+    assert code == 0 and (out / "reconstruction.gif").exists(), err
