@@ -139,15 +139,12 @@ def main():
     if args.report or args.phase is None:
         report()
         return
-    k, n = (int(v) for v in args.part.split("/"))
-    if not 0 <= k < n:
-        raise ValueError(f"`part` {args.part!r}: expected k/n with 0 <= k < n")
     if args.phase == "search":
-        for name, s, out in search_runs()[k::n]:
+        for name, s, out in studies.share(search_runs(), args.part):
             studies.train_row(out, config(name, s, SEARCH_GRID), run_options(SEARCH_BUDGET, 0, s["lr"]),
                               f"search {name} {tag(s)}")
     else:
-        for name, s, out, budget, seed, grid in study_runs()[k::n]:
+        for name, s, out, budget, seed, grid in studies.share(study_runs(), args.part):
             studies.train_row(out, config(name, s, grid), run_options(budget, seed, s["lr"]),
                               f"{name} {grid} E{budget} seed {seed}")
     report()

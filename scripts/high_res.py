@@ -141,10 +141,7 @@ def main():
     if args.report or args.phase is None:
         report()
         return
-    k, n = (int(v) for v in args.part.split("/"))
-    if not 0 <= k < n:
-        raise ValueError(f"`part` {args.part!r}: expected k/n with 0 <= k < n")
-    for model, name, budget in iters_runs()[k::n]:
+    for model, name, budget in studies.share(iters_runs(), args.part):
         iters = None
         if args.phase == "time":
             iters = time_iters(model, name, budget)

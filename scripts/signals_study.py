@@ -78,10 +78,7 @@ def main():
     ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
     args = ap.parse_args()
     if not args.report:
-        k, n = (int(v) for v in args.part.split("/"))
-        if not 0 <= k < n:
-            raise ValueError(f"`part` {args.part!r}: expected k/n with 0 <= k < n")
-        for signal, kind, d, channels, scale, out, size in runs()[k::n]:
+        for signal, kind, d, channels, scale, out, size in studies.share(runs(), args.part):
             cfg = Config(in_dims=d, out_channels=channels, axis_scale=scale)
             samples = size[0] if size else SAMPLES[signal]
             studies.train_row(out, cfg, options(signal, samples, size), f"{kind} {signal} {size or ''} axis_scale {scale}")

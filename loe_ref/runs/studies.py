@@ -54,6 +54,17 @@ def select(text, count, option="rows"):
     return [int(t) - 1 for t in items]
 
 
+def share(runs, part):
+    """Every n-th of ``runs`` from the k-th, for ``part`` = "k/n": the share of one of n processes (one per core)."""
+    try:
+        k, n = (int(v) for v in part.split("/"))
+    except ValueError:
+        k, n = -1, 0
+    if not 0 <= k < n:
+        raise ValueError(f"`part` {part!r}: expected k/n with 0 <= k < n")
+    return runs[k::n]
+
+
 def read_summary(out):
     """The summary.json of folder ``out``, or None when there is none."""
     path = os.path.join(out, folder.SUMMARY)
