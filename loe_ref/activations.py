@@ -116,9 +116,10 @@ def sinc_forward(z, omega0):
     u = omega0 * z
     small = xp.abs(u) < SINC_SERIES
     safe = xp.where(small, 1.0, u)
-    u2 = u * u
-    series = 1.0 - u2 / 6.0 * (1.0 - u2 / 20.0 * (1.0 - u2 / 42.0 * (1.0 - u2 / 72.0)))
-    return xp.where(small, series, xp.sin(safe) / safe), (z, omega0)
+    out = xp.sin(safe) / safe
+    u2 = u[small] * u[small]                   # the series only where it is used
+    out[small] = 1.0 - u2 / 6.0 * (1.0 - u2 / 20.0 * (1.0 - u2 / 42.0 * (1.0 - u2 / 72.0)))
+    return out, (z, omega0)
 
 
 def sinc_backward(dout, cache):
@@ -128,9 +129,11 @@ def sinc_backward(dout, cache):
     u = omega0 * z
     small = xp.abs(u) < SINC_SERIES
     safe = xp.where(small, 1.0, u)
-    u2 = u * u
-    series = -u / 3.0 * (1.0 - u2 / 10.0 * (1.0 - u2 / 28.0 * (1.0 - u2 / 54.0 * (1.0 - u2 / 88.0))))
-    return dout * omega0 * xp.where(small, series, (safe * xp.cos(safe) - xp.sin(safe)) / (safe * safe))
+    slope = (safe * xp.cos(safe) - xp.sin(safe)) / (safe * safe)
+    us = u[small]
+    u2 = us * us
+    slope[small] = -us / 3.0 * (1.0 - u2 / 10.0 * (1.0 - u2 / 28.0 * (1.0 - u2 / 54.0 * (1.0 - u2 / 88.0))))
+    return dout * omega0 * slope
 
 
 def activation_forward(name, z, omega0=1.0, slope=0.2, sigma=1.0):
