@@ -43,17 +43,16 @@ def pixel_coords_at(flat, shape, dtype=np.float64):
 
 
 def grid_coords(p, scale):
-    """g = s * p (P, d), the coordinates the grids read; p itself when ``scale`` is None (every s_k = 1)."""
+    """g = s * p (P, d), the coordinates the grids read; p itself when ``scale`` is None (every
+    s_k = 1). Column by column with host scalars: nothing crosses to a device."""
     if scale is None:
         return p
-    return p * xp_of(p).asarray(scale, dtype=p.dtype)
+    return xp_of(p).stack([p[:, k] * float(s) for k, s in enumerate(scale)], axis=1)
 
 
 def grid_coords_backward(dg, scale):
     """dp = s * dg (P, d), from the gradient with respect to g = s * p."""
-    if scale is None:
-        return dg
-    return dg * xp_of(dg).asarray(scale, dtype=dg.dtype)
+    return grid_coords(dg, scale)
 
 
 def arrangement(name, layers, tile):

@@ -177,3 +177,13 @@ def test_an_mp4_reads_from_its_header_then_its_frames(tmp_path, capsys):
     out = tmp_path / "run"
     code, _, err = _run(capsys, "--signal", str(tmp_path / "clip.mp4"), *NET, "--iters", "2", "--out", str(out))
     assert code == 0 and (out / "reconstruction.gif").exists(), err
+
+
+@pytest.mark.parametrize("name", ["wav", "npy video"])
+def test_each_kind_fits_on_the_gpu(tmp_path, capsys, name):
+    """CuPy, or its strict stand-in where CuPy is not installed (tests/standin)."""
+    path, kind, _ = _signals(tmp_path)[name]
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, "--signal", str(path), *NET, "--iters", "2", "--device", "gpu", "--out", str(out))
+    assert code == 0, err
+    assert sorted(os.listdir(out)) == sorted(folder.run_files(kind) + (folder.LOCK_FILE,))
