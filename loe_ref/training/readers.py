@@ -9,6 +9,7 @@ optional PyAV) for video, "tiff" (multi-page: a volume or a video), "npy" (any k
 """
 import os
 import re
+import warnings
 
 import numpy as np
 
@@ -84,7 +85,12 @@ def decode(path, fmt):
     try:
         if fmt == "wav":
             from scipy.io import wavfile
-            rate, samples = wavfile.read(path)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                rate, samples = wavfile.read(path)
+            short = [str(w.message) for w in caught if "EOF" in str(w.message)]
+            if short:
+                raise ReaderError(f"{path!r} is cut short: {short[0].rstrip('.')}")
             return (samples[:, None] if samples.ndim == 1 else samples), float(rate)
         if fmt == "npy":
             return np.load(path, allow_pickle=False), None

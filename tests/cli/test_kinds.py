@@ -148,6 +148,9 @@ def test_bad_kinds_sizes_and_files_are_refused_in_one_line(tmp_path, capsys):
     (tmp_path / "mixed" / "a1.png").write_bytes(b"")
     (tmp_path / "mixed" / "notes.png").write_bytes(b"")
     refused(capsys, tmp_path, "--signal", str(tmp_path / "mixed"), match="numbered pictures")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(signals["wav"][0].read_bytes()[:700])
+    refused(capsys, tmp_path, "--signal", str(cut), match="is cut short: Reached EOF prematurely")
     nan = tmp_path / "nan.npy"
     np.save(nan, np.where(np.arange(60).reshape(3, 4, 5) == 17, np.nan, 0.5))
     refused(capsys, tmp_path, "--signal", str(nan), match="non-finite value (nan) at sample (0, 3, 2)")
