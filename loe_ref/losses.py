@@ -44,6 +44,14 @@ def squared_error_sum(pred, target):
     return (a * a).sum(dtype=xp.float64)
 
 
+def squared_error_rows(pred, target):
+    """Each point's sum over its channels of the [0, 1]-scale squared error, (P,) float64."""
+    xp = xp_of(pred)
+    a = xp.clip((pred + 1.0) * 0.5, 0.0, 1.0)
+    a -= (target + 1.0) * 0.5
+    return (a * a).sum(axis=1, dtype=xp.float64)
+
+
 def psnr_from_mse(mse):
     """10 log10(1 / mse), the PSNR of data range 1."""
     mse = float(mse)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..backend import to_device, to_host
 from ..grids import pixel_coords_at
-from ..losses import psnr
+from ..losses import psnr, squared_error_rows
 from . import shards
 from .cpu import keep_freed_memory, single_threaded_blas, usable_cpus
 from .flat import FlatAdam, flat_views
@@ -152,6 +152,14 @@ class Engine:
         if self.grid.plans is not None:
             return psnr(self.predict_image(), self.target)
         return self.grid.psnr(self.params, self.target)
+
+    def frame_sse(self):
+        """The squared error of every frame (every slice along the grid's first axis) on the
+        [0, 1] scale, (T,) float64 on the host: a video's PSNR per frame, and over the whole."""
+        if self.grid.plans is not None:
+            rows = squared_error_rows(self.predict_image(), self.target)
+            return to_host(rows.reshape(self.shape[0], -1).sum(axis=1))
+        return self.grid.slice_sse(self.params, self.target, self.shape[0])
 
     def close(self):
         """End the worker processes, if any (they also end with this process)."""

@@ -146,7 +146,8 @@ def _number(v):
 
 
 def _row(v):
-    return isinstance(v, list) and len(v) == 4 and _count(v[0]) and all(_number(x) or x is None for x in v[1:])
+    return (isinstance(v, list) and len(v) in (4, 5) and _count(v[0]) and all(_number(x) or x is None for x in v[1:4])
+            and (len(v) == 4 or v[4] is None or (isinstance(v[4], list) and all(_number(x) for x in v[4]))))
 
 
 #: The record's fields a checkpoint may hold, each with the check of its value and its wording.
@@ -155,7 +156,7 @@ META_FIELDS = {
     "elapsed": (lambda v: _number(v) and 0 <= v < float("inf"), "non-negative seconds"),
     "evaluation_seconds": (lambda v: _number(v) and 0 <= v < float("inf"), "non-negative seconds"),
     "first_loss": (lambda v: v is None or _number(v), "a number or null"),
-    "history": (lambda v: isinstance(v, list) and all(_row(r) for r in v), "a list of [iteration, loss, psnr, seconds] rows"),
+    "history": (lambda v: isinstance(v, list) and all(_row(r) for r in v), "a list of [iteration, loss, psnr, seconds(, frames)] rows"),
     "best": (lambda v: isinstance(v, list) and len(v) == 2 and (_number(v[0]) or v[0] is None) and _count(v[1]),
              "[psnr, iteration]"),
     "options": (lambda v: isinstance(v, dict), "a mapping of training options"),

@@ -16,16 +16,16 @@ except ImportError:                  # not POSIX: folders are not locked
 
 CONFIG, METRICS, CHECKPOINT, SUMMARY = "config.json", "metrics.csv", "checkpoint.npz", "summary.json"
 #: The pictures of a run, by what they show: an image's, and those of the other kinds
-#: (a sound's waveforms and WAV, a video's frames, per-frame PSNR and GIF, a volume's slices
-#: and array) with the training curves.
+#: (a sound's waveforms and WAV, a video's frames and GIF, a volume's slices and array)
+#: with the training curves.
 PICTURES = {"reconstruction": "reconstruction.png", "error": "error.png", "comparison": "comparison.png",
             "curves": "psnr.png", "experts": "experts.png",
             "waveforms": "waveforms.png", "sound": "reconstruction.wav",
-            "frames": "frames.png", "frame_psnr": "frames.csv", "video": "reconstruction.gif",
+            "frames": "frames.png", "video": "reconstruction.gif",
             "slices": "slices.png", "volume": "reconstruction.npy"}
 #: The pictures of each kind of signal.
 KIND_PICTURES = {"image": ("reconstruction", "error", "comparison", "curves", "experts"),
-                 "sound": ("sound", "waveforms", "curves"), "video": ("frames", "frame_psnr", "video", "curves"),
+                 "sound": ("sound", "waveforms", "curves"), "video": ("frames", "video", "curves"),
                  "volume": ("slices", "volume", "curves")}
 #: Every file a run of any kind may write into its folder.
 RUN_FILES = (CONFIG, METRICS, CHECKPOINT, SUMMARY) + tuple(PICTURES.values())

@@ -29,8 +29,12 @@ DEFAULT_RATE = {"sound": 16000, "video": 12}
 
 
 def write_metrics(out, history):
-    """metrics.csv: one row per evaluation (iteration, loss, PSNR, seconds)."""
-    write_csv(os.path.join(out, folder.METRICS), ["iteration", "loss", "psnr", "seconds"], history)
+    """metrics.csv: one row per evaluation (iteration, loss, PSNR, seconds), and a video's PSNR
+    of every frame (psnr_frame_0, psnr_frame_1, ...)."""
+    frames = len(history[-1].frames) if history and history[-1].frames else 0
+    header = ["iteration", "loss", "psnr", "seconds"] + [f"psnr_frame_{k}" for k in range(frames)]
+    write_csv(os.path.join(out, folder.METRICS), header, [list(row[:4]) + list(row.frames or [])[:frames]
+                                                          for row in history])
 
 
 def summary(trainer):
@@ -47,7 +51,8 @@ def summary(trainer):
             "shape": list(trainer.shape),
             "equivalents": equivalents(trainer.iteration, pixels, trainer.opts.batch),
             "cpu": cpu_name() if trainer.opts.device == "cpu" else trainer.opts.device,
-            "history": [row._asdict() for row in trainer.history]}
+            "history": [{k: v for k, v in row._asdict().items() if k != "frames" or v is not None}
+                        for row in trainer.history]}
 
 
 def write(out, trainer, stop=None):
@@ -55,15 +60,15 @@ def write(out, trainer, stop=None):
     (an image's reconstruction, error map, comparison and expert maps; the other kinds' in
     ``_signal_pictures``) and training curves. The record comes first; once ``stop()``
     says a signal asked the run to end, the pictures left are skipped (the summary names
-    them). A video's summary adds the PSNR of every frame. Returns the summary."""
+    them). A video's summary adds the PSNR of every frame at the last step. Returns the summary."""
     result = dict(summary(trainer), psnr_plot=figures.available())
     if trainer.signal.kind == "image":
         pictures = _pictures(out, trainer)
     else:
         recon = target_values(to_host(trainer.engine.predict_image()), trainer.signal.values.shape)
         if trainer.signal.kind == "video":
-            result["frame_psnr"] = frame_psnr(recon, trainer.signal.values)
-        pictures = _signal_pictures(out, trainer, recon, result.get("frame_psnr"))
+            result["frame_psnr"] = trainer.final_row().frames
+        pictures = _signal_pictures(out, trainer, recon)
     write_metrics(out, trainer.history)
     write_json(os.path.join(out, folder.SUMMARY), result)
     skipped = [name for name, draw in pictures if (stop is not None and stop()) or draw()]
@@ -73,13 +78,7 @@ def write(out, trainer, stop=None):
     return result
 
 
-def frame_psnr(recon, target):
-    """PSNR (dB) of every frame of a video, (T, H, W[, C]) in [0, 1] (inf for an exact frame)."""
-    mse = ((recon - target) ** 2).reshape(target.shape[0], -1).mean(axis=1)
-    return [math.inf if m == 0 else 10.0 * math.log10(1.0 / m) for m in mse]
-
-
-def _signal_pictures(out, trainer, recon, frames_psnr=None):
+def _signal_pictures(out, trainer, recon):
     """(file name, draw()) of each picture of a sound, video or volume from its whole
     reconstruction ``recon`` in [0, 1] (shaped like the signal's values)."""
     signal, final = trainer.signal, trainer.final_row()
@@ -100,7 +99,6 @@ def _signal_pictures(out, trainer, recon, frames_psnr=None):
                                                              rate, final.psnr, final.iteration)}
     elif signal.kind == "video":
         draws = {"frames": lambda: write_png(path("frames"), figures.frame_strip(target, recon)),
-                 "frame_psnr": lambda: write_csv(path("frame_psnr"), ["frame", "psnr"], enumerate(frames_psnr)),
                  "video": lambda: write_gif(path("video"), recon, rate)}
     else:
         draws = {"slices": lambda: write_png(path("slices"), figures.volume_slices(target, recon)),

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..backend import get_xp, to_device
 from ..fast import Engine
+from ..losses import psnr_from_mse
 from ..network import init_params
 from .data import KINDS, grid_shape, prepare_signal, signal_fingerprint, signal_target
 from .sampler import PixelSampler
@@ -24,9 +25,9 @@ class TrainingError(RuntimeError):
     """Training cannot go on (a diverged loss, a checkpoint that does not fit)."""
 
 
-#: One evaluation of the history: the iteration, the step's batch loss, the whole image's
-#: PSNR (dB) and the seconds of training so far.
-Evaluation = namedtuple("Evaluation", "iteration loss psnr seconds")
+#: One evaluation of the history: the iteration, the step's batch loss, the whole signal's
+#: PSNR (dB), the seconds of training so far, and a video's PSNR of every frame (else None).
+Evaluation = namedtuple("Evaluation", "iteration loss psnr seconds frames", defaults=(None,))
 
 #: A loss this many times the first step's means the run diverged, even while finite.
 DIVERGED = 100
@@ -173,9 +174,15 @@ class Trainer:
         """The Evaluation now, after ``check_divergence(loss)``."""
         self.check_divergence(loss)
         t0 = time.perf_counter()
-        value = self.psnr()
+        frames = None
+        if self.signal.kind == "video":
+            sse = self.engine.frame_sse()
+            value = psnr_from_mse(sse.sum() / self.target.size)
+            frames = [psnr_from_mse(v / (self.target.size / sse.shape[0])) for v in sse]
+        else:
+            value = self.psnr()
         self.evaluation_seconds += time.perf_counter() - t0
-        return Evaluation(self.iteration, loss, value, round(self.elapsed, 3))
+        return Evaluation(self.iteration, loss, value, round(self.elapsed, 3), frames)
 
     def check_divergence(self, loss=None):
         """Raise TrainingError when ``loss`` (default: the last step's) is not finite, or grew

@@ -72,10 +72,16 @@ def test_each_kind_fits_writes_its_outputs_and_resumes(tmp_path, capsys, name):
     cfg, _, _, _ = checkpoint.load(out / "checkpoint.npz")
     assert cfg.in_dims == {"sound": 1, "video": 3, "volume": 3}[kind]
     assert cfg.axis_scale == ([300 / 2 ** 3] if kind == "sound" else [])     # a sound: a finest cell per sample
-    if kind == "video":
-        assert len(summary["frame_psnr"]) == 4
-        rows = open(out / "frames.csv").read().splitlines()
-        assert rows[0] == "frame,psnr" and len(rows) == 5
+    rows = open(out / "metrics.csv").read().splitlines()
+    if kind == "video":                          # every evaluation: the whole video's PSNR and every frame's
+        frames = summary["frame_psnr"]
+        assert len(frames) == 4 and rows[0].endswith(",psnr,seconds,psnr_frame_0,psnr_frame_1,psnr_frame_2,psnr_frame_3")
+        last = [float(v) for v in rows[-1].split(",")]
+        assert last[4:] == pytest.approx(frames, rel=1e-12) and summary["history"][-1]["frames"] == frames
+        mse = np.mean([10 ** (-p / 10) for p in frames])
+        assert last[2] == pytest.approx(-10 * np.log10(mse), rel=1e-9)
+    else:
+        assert rows[0] == "iteration,loss,psnr,seconds" and "frames" not in summary["history"][-1]
     if kind == "sound":
         with wave.open(str(out / "reconstruction.wav")) as fh:
             assert (fh.getnchannels(), fh.getnframes(), fh.getframerate()) == (2, 300, 8000)

@@ -59,3 +59,23 @@ def test_evaluation_stays_in_the_parameters_dtype(xp, blend, monkeypatch):
         seen.append(block.dtype)
     seen.append(GridEvaluator(cfg, (5, 4), xp, np.float32).predict(dev).dtype)
     assert seen and set(seen) == {np.dtype(np.float32)}, seen
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_videos_frames_errors_add_up_to_its_whole(xp, cached, monkeypatch):
+    """Engine.frame_sse: each frame's squared error, whether the grid's plans are cached or the
+    grid is taken in chunks that straddle frames, is the frame's own; together they are the whole's."""
+    import loe_ref.fast.grid as evaluate
+    from loe_ref.fast import Engine
+    from loe_ref.losses import squared_error_rows
+    monkeypatch.setattr(evaluate, "PLAN_CACHE_PIXELS", 10 ** 6 if cached else 10)
+    cfg = Config(in_dims=3, out_channels=2, layers=3, hidden=6)
+    shape = (5, 6, 7)
+    y = np.random.default_rng(1).uniform(-1, 1, (210, 2))
+    engine = Engine(cfg, lambda: init_params(cfg, 0), y, shape, 0, 37, np.float64, xp)
+    frames = engine.frame_sse()
+    whole = to_host(forward(engine.params, plan_for(cfg, xp.asarray(pixel_coords(shape))), cfg)[0])
+    rows = to_host(squared_error_rows(xp.asarray(whole), xp.asarray(y)))
+    np.testing.assert_allclose(frames, rows.reshape(5, 42).sum(axis=1), rtol=1e-12)
+    assert frames.shape == (5,) and engine.psnr() == pytest.approx(10 * np.log10(y.size / frames.sum()), rel=1e-12)
+    engine.close()
