@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check in one command, on a bare GPU machine without network, within one
-# 10-minute call (its parts' limits add up to 510 s, kernel compilation included): the
+# 10-minute call (its parts' limits add up to 550 s, kernel compilation included): the
 # tests' GPU variants and the whole run on the device, the training-step benchmark on the
-# GPU against the same step on the CPU, the paper's command, and the GPU's GEMM rate
+# GPU against the same step on the CPU, a sound's step on the GPU, the paper's command, and the GPU's GEMM rate
 # through PyTorch where PyTorch with CUDA is present. Ends with one PASS or FAIL line;
 # exits non-zero when any part failed.
 #
@@ -71,6 +71,8 @@ part "full-image training step on the GPU" 60 \
     "$py" benchmarks/step.py --device gpu --batch 0 --rounds 3 --steps 5 --json "$work/step_gpu_full.json"
 part "the same step on the CPU (NumPy), for the ratio" 60 \
     "$py" benchmarks/step.py --batch 4096 --rounds 2 --steps 10 --json "$work/step_cpu.json"
+part "a sound's training step on the GPU (chirp, d = 1), batch 4096" 40 \
+    "$py" benchmarks/step.py --device gpu --signal chirp --batch 4096 --rounds 3 --steps 20 --json "$work/step_gpu_sound.json"
 part "python run.py --grid quadtree --act sine --device gpu" 90 \
     "$py" run.py --grid quadtree --act sine --device gpu --quiet --out "$work/run"
 
@@ -98,7 +100,8 @@ def load(name):
 parts = [dict(zip(("part", "status", "seconds"), line.rstrip("\n").split("\t")))
          for line in open(os.path.join(work, "parts.tsv"))] if os.path.exists(os.path.join(work, "parts.tsv")) else []
 record = {"parts": parts, "step_gpu": load("step_gpu.json"), "step_gpu_full": load("step_gpu_full.json"),
-          "step_cpu": load("step_cpu.json"), "run_quadtree_sine_gpu": load("run/summary.json")}
+          "step_cpu": load("step_cpu.json"), "step_gpu_sound": load("step_gpu_sound.json"),
+          "run_quadtree_sine_gpu": load("run/summary.json")}
 json.dump(record, open(target, "w"), indent=2, sort_keys=True)
 PY
 if [ ${#failed[@]} -eq 0 ]; then
