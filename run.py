@@ -193,7 +193,7 @@ def resolve(args):
     if not args.resume and args.axis_scale is None:
         cfg = replace(cfg, axis_scale=recipes.axis_scale_for(signal.kind, signal.recorded, cfg))
     if out is None:
-        name = os.path.splitext(os.path.basename(opts.image))[0]
+        name = os.path.splitext(os.path.basename(os.path.normpath(opts.image)))[0]
         base = os.path.join("runs", f"{name}-{cfg.grid}-{cfg.act}-{cfg.blend}")
         out, k = base, 2
         while os.path.exists(out):

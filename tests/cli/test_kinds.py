@@ -120,6 +120,14 @@ def _renders_at_another_size(tmp_path, capsys, ckpt, kind):
     assert code == 2 and "sizes" in err and not (tmp_path / "y.npy").exists()
 
 
+def test_a_folder_of_frames_given_with_a_slash_names_its_run(tmp_path, capsys, monkeypatch):
+    frames = _signals(tmp_path)["frames"][0]
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(capsys, "--signal", f"{frames}/", *NET, "--iters", "1")
+    assert code == 0, err
+    assert os.listdir(tmp_path / "runs") == ["frames-fine_to_coarse-sine-nearest"]
+
+
 def test_a_resampled_sound_keeps_the_stretch_of_its_recording(tmp_path, capsys):
     """One finest cell per recorded sample: the content, not the resampling, sets the cells."""
     out = tmp_path / "run"
