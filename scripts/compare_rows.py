@@ -15,18 +15,20 @@ import json
 import os
 import sys
 
+from loe_ref.runs import folder
 
-def load(folder):
+
+def load(out):
     """(summary, history) of a finished row, or a one-line exit.
 
     history: {iteration, loss, psnr, seconds since the start of training} per evaluation.
     """
     try:
-        with open(os.path.join(folder, "summary.json")) as fh:
+        with open(os.path.join(out, folder.SUMMARY)) as fh:
             summary = json.load(fh)
         return summary, summary["history"]
     except (OSError, ValueError, KeyError) as err:
-        sys.exit(f"error: {folder!r} is not a finished row (a summary.json with its history): {err}")
+        sys.exit(f"error: {out!r} is not a finished row (a {folder.SUMMARY} with its history): {err}")
 
 
 def curve(history):

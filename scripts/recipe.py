@@ -21,7 +21,7 @@ import sys
 
 from loe_ref.fast.cpu import cpu_name
 from loe_ref.network import Config
-from loe_ref.runs import studies
+from loe_ref.runs import folder, studies
 from loe_ref.runs.figures import plot_curves
 from loe_ref.runs.files import write_json, write_text
 from loe_ref.training import recipes
@@ -77,8 +77,8 @@ def record_of(act, recipe, equivalents, summary):
 def run(act, recipe, equivalents, out):
     """The record of a recipe's run, trained (or resumed, or reused) in its folder."""
     cfg = Config(grid="fine_to_coarse", act=act)
-    folder = os.path.join(out, f"E{equivalents}", act, name_of(recipe))
-    summary = studies.train_row(folder, cfg, options(recipe, equivalents), f"{act} {name_of(recipe)} E{equivalents}")
+    row = os.path.join(out, f"E{equivalents}", act, name_of(recipe))
+    summary = studies.train_row(row, cfg, options(recipe, equivalents), f"{act} {name_of(recipe)} E{equivalents}")
     return record_of(act, recipe, equivalents, summary)[0]
 
 
@@ -165,7 +165,7 @@ def report(out):
     records, curves = [], {}
     for root, _, files in sorted(os.walk(out)):
         recipe = recipe_of(os.path.basename(root))
-        summary = studies.read_summary(root) if recipe and "summary.json" in files else None
+        summary = studies.read_summary(root) if recipe and folder.SUMMARY in files else None
         if summary is None:
             continue
         act = os.path.basename(os.path.dirname(root))
