@@ -161,7 +161,8 @@ def main():
     ap.add_argument("--config", default="nearest:sine", help="blend:act (default nearest:sine, the paper's)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="cpu (NumPy) or gpu (CuPy; one process)")
     ap.add_argument("--signal", default="camera",
-                    help="the signal, any kind (default camera; chirp: a sound, ellipsoids: a volume, astronaut_pan: a video)")
+                    help="the signal, any kind (default camera; chirp: a sound, ellipsoids: a volume, "
+                         "astronaut_pan: a video)")
     ap.add_argument("--json", help="also write the records to this file")
     ap.add_argument("--parts", action="store_true",
                     help="only time the parts of one process's step (pin it to a core with taskset)")

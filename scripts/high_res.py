@@ -127,7 +127,8 @@ def report():
     for r in rows:
         cells = ["-" if r[k] is None else f"{r[k]:.2f}" if k == "peak_psnr" else f"{r[k]:.0f}" if k == "seconds"
                  else str(r[k]) for k in ("parameters", "iterations", "peak_psnr", "seconds")]
-        lines.append(f"| {r['phase']} | {r['signal']} | {r['equivalents']} | {r['model']} | " + " | ".join(cells) + " |")
+        head = f"| {r['phase']} | {r['signal']} | {r['equivalents']} | {r['model']} | "
+        lines.append(head + " | ".join(cells) + " |")
     write_text(os.path.join(OUT, "high_res.md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
 

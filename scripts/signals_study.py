@@ -60,10 +60,12 @@ def report():
     rows = []
     for signal, kind, _, _, scale, out, size in runs():
         summary = studies.read_summary(out)
-        rows.append({"signal": signal if size is None else f"{signal} at {size[0]}", "kind": kind, "axis_scale": scale, "iterations": ITERS,
+        rows.append({"signal": signal if size is None else f"{signal} at {size[0]}", "kind": kind,
+                     "axis_scale": scale, "iterations": ITERS,
                      "peak_psnr": summary and summary["peak_psnr"], "final_psnr": summary and summary["final_psnr"]})
     write_json(os.path.join(OUT, "signals.json"), rows)
-    lines = ["| signal | kind | axis_scale | iterations | peak PSNR (dB) | final PSNR (dB) |", "|---|---|---|---|---|---|"]
+    lines = ["| signal | kind | axis_scale | iterations | peak PSNR (dB) | final PSNR (dB) |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         psnr = ["-" if v is None else f"{v:.2f}" for v in (r["peak_psnr"], r["final_psnr"])]
         lines.append(f"| {r['signal']} | {r['kind']} | {' '.join(f'{v:g}' for v in r['axis_scale'])} | "
@@ -81,7 +83,8 @@ def main():
         for signal, kind, d, channels, scale, out, size in studies.share(runs(), args.part):
             cfg = Config(in_dims=d, out_channels=channels, axis_scale=scale)
             samples = size[0] if size else SAMPLES[signal]
-            studies.train_row(out, cfg, options(signal, samples, size), f"{kind} {signal} {size or ''} axis_scale {scale}")
+            studies.train_row(out, cfg, options(signal, samples, size),
+                              f"{kind} {signal} {size or ''} axis_scale {scale}")
     report()
 
 

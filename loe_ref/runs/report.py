@@ -17,7 +17,7 @@ from ..fast.cpu import cpu_name
 from ..fast.memory import COMPARISON_SIDE, EXPERT_LAYERS, EXPERT_PANEL
 from ..grids import expert_maps
 from ..network import param_count
-from ..training.data import KINDS, target_values
+from ..training.data import target_values
 from ..training.recipes import equivalents
 from . import figures, folder
 from .files import to_uint8, write_csv, write_gif, write_json, write_npy, write_png, write_png_bands, write_wav

@@ -75,7 +75,8 @@ def test_each_kind_fits_writes_its_outputs_and_resumes(tmp_path, capsys, name):
     rows = open(out / "metrics.csv").read().splitlines()
     if kind == "video":                          # every evaluation: the whole video's PSNR and every frame's
         frames = summary["frame_psnr"]
-        assert len(frames) == 4 and rows[0].endswith(",psnr,seconds,psnr_frame_0,psnr_frame_1,psnr_frame_2,psnr_frame_3")
+        assert len(frames) == 4
+        assert rows[0].endswith(",psnr,seconds,psnr_frame_0,psnr_frame_1,psnr_frame_2,psnr_frame_3")
         last = [float(v) for v in rows[-1].split(",")]
         assert last[4:] == pytest.approx(frames, rel=1e-12) and summary["history"][-1]["frames"] == frames
         mse = np.mean([10 ** (-p / 10) for p in frames])
@@ -100,7 +101,8 @@ def _renders_at_another_size(tmp_path, capsys, ckpt, kind):
     """Each kind's file at another size (a sound and a video keep their duration), an .npy of
     any kind, and a format or size that does not fit the kind refused."""
     from PIL import Image
-    size, ext = {"sound": (["600"], ".wav"), "video": (["8", "16", "20"], ".gif"), "volume": (["10", "12", "14"], ".npy")}[kind]
+    size, ext = {"sound": (["600"], ".wav"), "video": (["8", "16", "20"], ".gif"),
+                 "volume": (["10", "12", "14"], ".npy")}[kind]
     path = tmp_path / f"render{ext}"
     code, _, err = _run(capsys, "--render", str(ckpt), "--size", *size, "--out", str(path))
     assert code == 0, err
