@@ -38,14 +38,15 @@ GRIDS = ("quadtree", "fine_to_coarse", "coarse_to_fine", "gray_code")
 SEARCH_GRID, SEARCH_BUDGET, BUDGETS, SEEDS = "fine_to_coarse", 150, (150, 600), (0, 1)
 #: Each activation: its fixed Config keywords, and the grid its search takes (rate, and
 #: its scale parameter where it has one). SIREN's family searches around SIREN's rate 1e-4,
-#: up to 1e-3 since 3e-4 topped the first grid.
+#: up to 1e-3 since 3e-4 topped the first grid; the Gaussian's and the Gabor wavelet's down to
+#: 1e-3 and 3e-4, since their lowest rate topped their first grids.
 SEARCH = {
     "sine": (dict(act="sine"), dict(lr=[3e-3, 8e-3, 2e-2])),
     "sine_siren": (dict(act="sine", init="siren", omega0=30.0), dict(lr=[3e-5, 1e-4, 3e-4, 1e-3])),
     "leaky_relu": (dict(act="leaky_relu"), dict(lr=[3e-3, 8e-3, 2e-2])),
     "finer": (dict(act="finer", init="finer", omega0=30.0), dict(lr=[3e-5, 1e-4, 3e-4, 1e-3], first_bias=[1.0, 5.0])),
-    "gauss": (dict(act="gauss"), dict(lr=[3e-3, 8e-3, 2e-2], sigma=[1.0, 3.0, 10.0])),
-    "gabor": (dict(act="gabor"), dict(lr=[3e-3, 8e-3], omega0_sigma=[(5.0, 1.0), (10.0, 3.0), (20.0, 10.0)])),
+    "gauss": (dict(act="gauss"), dict(lr=[1e-3, 3e-3, 8e-3, 2e-2], sigma=[1.0, 3.0, 10.0])),
+    "gabor": (dict(act="gabor"), dict(lr=[3e-4, 1e-3, 3e-3, 8e-3], omega0_sigma=[(5.0, 1.0), (10.0, 3.0), (20.0, 10.0)])),
     "sinc": (dict(act="sinc"), dict(lr=[3e-3, 8e-3, 2e-2], omega0=[1.0, 3.0, 10.0])),
 }
 
@@ -85,8 +86,9 @@ def chosen(name):
     """The search's best setting of ``name`` by peak PSNR (None until its runs finished)."""
     best = None
     for s in settings(name):
-        summary = studies.read_summary(os.path.join(OUT, "search", name, tag(s)))
-        if summary is None or summary.get("iterations") != run_options(SEARCH_BUDGET, 0, s["lr"]).iters:
+        summary = studies.finished(os.path.join(OUT, "search", name, tag(s)), config(name, s, SEARCH_GRID),
+                                   run_options(SEARCH_BUDGET, 0, s["lr"]))
+        if summary is None:
             return None
         if best is None or (summary["peak_psnr"] or 0) > best[1]:
             best = (s, summary["peak_psnr"] or 0)
@@ -108,7 +110,8 @@ def report():
     rows = []
     for name in SEARCH:
         for s in settings(name):
-            summary = studies.read_summary(os.path.join(OUT, "search", name, tag(s)))
+            summary = studies.finished(os.path.join(OUT, "search", name, tag(s)), config(name, s, SEARCH_GRID),
+                                       run_options(SEARCH_BUDGET, 0, s["lr"]))
             rows.append({"phase": "search", "activation": name, "setting": s, "grid": SEARCH_GRID,
                          "equivalents": SEARCH_BUDGET, "seed": 0,
                          "peak_psnr": summary and summary["peak_psnr"], "seconds": summary and summary["seconds"],
@@ -116,7 +119,8 @@ def report():
     for name in SEARCH:
         s = chosen(name)
         for budget, seed, grid in itertools.product(BUDGETS, SEEDS, GRIDS):
-            summary = s and studies.read_summary(os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name))
+            summary = s and studies.finished(os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name),
+                                             config(name, s, grid), run_options(budget, seed, s["lr"]))
             rows.append({"phase": "study", "activation": name, "setting": s, "grid": grid, "equivalents": budget,
                          "seed": seed, "peak_psnr": summary and summary["peak_psnr"],
                          "seconds": summary and summary["seconds"], "finished": bool(summary)})

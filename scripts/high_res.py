@@ -104,10 +104,20 @@ def iters_runs():
     return [(m, n, b) for n in SIGNALS for b, m in itertools.product(SIGNALS[n][2], MODELS)]
 
 
+def result(phase, model, name, budget):
+    """The summary of a finished run of the study, else None (not begun, or stopped)."""
+    iters = None
+    if phase == "time":
+        iters = time_iters(model, name, budget)
+        if iters is None:
+            return None
+    return studies.finished(folder(phase, name, budget, model), config(model, name), options(model, name, budget, iters))
+
+
 def time_iters(model, name, budget):
     """Iterations of ``model`` that take the seconds of LoE sine's run (None until both ran)."""
-    reference = studies.read_summary(folder("iters", name, budget, "LoE sine"))
-    own = studies.read_summary(folder("iters", name, budget, model))
+    reference = result("iters", "LoE sine", name, budget)
+    own = result("iters", model, name, budget)
     if reference is None or own is None:
         return None
     return max(1, round(reference["seconds"] / own["seconds_per_iteration"]))
@@ -117,7 +127,7 @@ def report():
     rows = []
     for phase in ("iters", "time"):
         for model, name, budget in iters_runs():
-            s = studies.read_summary(folder(phase, name, budget, model))
+            s = result(phase, model, name, budget)
             rows.append({"phase": phase, "signal": name, "equivalents": budget, "model": model,
                          "parameters": s and s["parameters"], "iterations": s and s["iterations"],
                          "peak_psnr": s and s["peak_psnr"], "seconds": s and s["seconds"], "cpu": s and s["cpu"]})

@@ -58,8 +58,9 @@ SAMPLES = {"chirp": 24000, "astronaut_pan": 32 * 128 * 128}
 
 def report():
     rows = []
-    for signal, kind, _, _, scale, out, size in runs():
-        summary = studies.read_summary(out)
+    for signal, kind, d, channels, scale, out, size in runs():
+        summary = studies.finished(out, Config(in_dims=d, out_channels=channels, axis_scale=scale),
+                                   options(signal, size[0] if size else SAMPLES[signal], size))
         rows.append({"signal": signal if size is None else f"{signal} at {size[0]}", "kind": kind,
                      "axis_scale": scale, "iterations": ITERS,
                      "peak_psnr": summary and summary["peak_psnr"], "final_psnr": summary and summary["final_psnr"]})

@@ -23,7 +23,7 @@ def test_high_res_times_each_network_to_the_seconds_of_loe(tmp_path, monkeypatch
     from loe_ref.runs import studies
     hr = load_script("high_res")
     seconds = {"LoE sine": (100.0, 0.05), "SIREN": (400.0, 0.2)}
-    monkeypatch.setattr(studies, "read_summary", lambda out: (
+    monkeypatch.setattr(studies, "finished", lambda out, cfg, opts: (
         {"seconds": seconds[os.path.basename(out).replace("_", " ")][0],
          "seconds_per_iteration": seconds[os.path.basename(out).replace("_", " ")][1]}
         if os.path.basename(out).replace("_", " ") in seconds else None))
@@ -36,3 +36,16 @@ def test_signals_study_runs_are_distinct():
     runs = study.runs()
     assert len({r[5] for r in runs}) == len(runs)
     assert [r[4] for r in runs if r[6] == [48000]] == [[46.875], [93.75], [187.5]]
+
+
+def test_a_run_short_of_its_iterations_is_not_finished(tmp_path, capsys, monkeypatch):
+    """A run with fewer iterations than planned (a run a signal stopped writes its summary too) is not finished."""
+    from loe_ref.network import Config
+    from loe_ref.runs import studies
+    from loe_ref.training.options import TrainOptions
+    cfg = Config(layers=2, hidden=4)
+    opts = TrainOptions(image="coins", size=[8, 8], iters=6, eval_every=2)
+    out = str(tmp_path / "row")
+    studies.train_row(out, cfg, TrainOptions(**{**opts.__dict__, "iters": 6}), "row")
+    assert studies.finished(out, cfg, opts)["iterations"] == 6
+    assert studies.finished(out, cfg, TrainOptions(**{**opts.__dict__, "iters": 8})) is None
