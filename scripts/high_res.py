@@ -35,6 +35,7 @@ from the k-th (one process per core); --report only tabulates. Records: results/
     python scripts/high_res.py --report
 """
 import argparse
+import functools
 import itertools
 import math
 import os
@@ -64,8 +65,9 @@ SIGNALS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def shape_of(name):
-    """(kind, grid shape, channels, grid as recorded) of signal ``name``."""
+    """(kind, grid shape, channels, grid as recorded) of signal ``name`` (loaded once)."""
     source, size, _ = SIGNALS[name]
     signal = prepare_signal(source, size)
     d = KINDS[signal.kind]
