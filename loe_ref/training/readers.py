@@ -67,11 +67,11 @@ def size(path, fmt):
                 return (stream.frames, stream.height, stream.width, 3) if stream.frames else None
         if fmt in ("gif", "frames", "picture"):
             from PIL import Image
-            first = frame_files(path)[0] if fmt == "frames" else path
-            with Image.open(first) as im:
+            files = frame_files(path) if fmt == "frames" else [path]
+            with Image.open(files[0]) as im:
                 width, height = im.size
                 bands = 3 if im.mode in ("CMYK", "P") else len(im.getbands())
-                frames = len(frame_files(path)) if fmt == "frames" else getattr(im, "n_frames", 1)
+                frames = len(files) if fmt == "frames" else getattr(im, "n_frames", 1)
             return ((frames,) if frames > 1 or fmt != "picture" else ()) + (height, width, bands)
     except ReaderError:
         raise
