@@ -21,14 +21,12 @@ process per core); --report only tabulates. Records: results/activations_512/.
     taskset -c 0 python scripts/activations.py --phase study --part 0/2     # after the search
     python scripts/activations.py --report
 """
-import argparse
 import itertools
 import os
 import sys
 
 from loe_ref.network import Config
 from loe_ref.runs import studies
-from loe_ref.runs.files import write_json, write_text
 from loe_ref.training import recipes
 from loe_ref.training.options import TrainOptions
 
@@ -124,22 +122,14 @@ def report():
             rows.append({"phase": "study", "activation": name, "setting": s, "grid": grid, "equivalents": budget,
                          "seed": seed, "peak_psnr": summary and summary["peak_psnr"],
                          "seconds": summary and summary["seconds"], "finished": bool(summary)})
-    write_json(os.path.join(OUT, "activations.json"), rows)
-    lines = ["| phase | activation | setting | grid | equivalents | seed | peak PSNR (dB) |", "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        psnr = "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"
-        lines.append(f"| {r['phase']} | {r['activation']} | {r['setting'] and tag(r['setting'])} | {r['grid']} | "
-                     f"{r['equivalents']} | {r['seed']} | {psnr} |")
-    write_text(os.path.join(OUT, "activations.md"), "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    studies.write_table(OUT, "activations", rows,
+                        ["phase", "activation", "setting", "grid", "equivalents", "seed", "peak PSNR (dB)"],
+                        lambda r: [r["phase"], r["activation"], r["setting"] and tag(r["setting"]), r["grid"],
+                                   r["equivalents"], r["seed"], "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"])
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--phase", choices=["search", "study"], help="which runs to train")
-    ap.add_argument("--part", default="0/1", help="k/n: every n-th run from the k-th (one process per core)")
-    ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
-    args = ap.parse_args()
+    args = studies.parser(__doc__, ["search", "study"]).parse_args()
     if args.report or args.phase is None:
         report()
         return

@@ -21,7 +21,6 @@ import sys
 
 from loe_ref.network import Config
 from loe_ref.runs import studies
-from loe_ref.runs.files import write_json, write_text
 from loe_ref.training import recipes
 from loe_ref.training.options import TrainOptions
 
@@ -61,8 +60,8 @@ def report(out, budgets, seeds, rows, study="cosine"):
             for row in rows:
                 name, _, kwargs = studies.TABLE_ROWS[row]
                 opts = run_options(budget, seed, study)
-                summary = studies.read_summary(folder(out, budget, seed, row))
-                if not summary or summary["iterations"] != opts.iters:
+                summary = studies.finished(folder(out, budget, seed, row), Config(**kwargs), opts)
+                if not summary:
                     continue
                 records.append({"row": name, "grid": kwargs["grid"], "act": kwargs["act"],
                                 "budget_equivalents": budget, "seed": seed, "iterations": opts.iters,
@@ -72,15 +71,11 @@ def report(out, budgets, seeds, rows, study="cosine"):
                                 "peak_iteration": summary["peak_iteration"],
                                 "first_iteration": {f"{lv:g}": first_at(summary["history"], lv) for lv in LEVELS},
                                 "seconds": summary["seconds"], "cpu": summary.get("cpu")})
-    write_json(os.path.join(out, "budgets.json"), records)
-    lines = ["| budget (equivalents) | seed | grid | activation | peak PSNR (dB) | iterations to 30 / 35 / 39.05 dB |",
-             "|---|---|---|---|---|---|"]
-    for r in records:
-        its = " / ".join(str(v) if v is not None else "-" for v in r["first_iteration"].values())
-        lines.append(f"| {r['budget_equivalents']:g} | {r['seed']} | {r['grid']} | {r['act']} | "
-                     f"{r['peak_psnr']:.2f} | {its} |")
-    write_text(os.path.join(out, "budgets.md"), "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    studies.write_table(out, "budgets", records,
+                        ["budget (equivalents)", "seed", "grid", "activation", "peak PSNR (dB)",
+                         "iterations to 30 / 35 / 39.05 dB"],
+                        lambda r: [f"{r['budget_equivalents']:g}", r["seed"], r["grid"], r["act"], f"{r['peak_psnr']:.2f}",
+                                   " / ".join(str(v) if v is not None else "-" for v in r["first_iteration"].values())])
 
 
 def main():

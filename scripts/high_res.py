@@ -21,10 +21,10 @@ the grids' stretch of its kind (docs/signals.md).
 Two phases, under the short recipe (batches of 4,096, linear decay to 0, beta2 0.8):
 - iters: every network for the same iterations, at each signal's two budgets in
   full-signal equivalents (SIGNALS);
-- time: every network for the CPU seconds the LoE sine run of its signal and budget took
-  (``seconds`` of its summary), its iterations from its own seconds per iteration in the
-  iters phase (so this phase follows it, and its iteration counts depend on the machine:
-  each row records its own).
+- time: every other network for the CPU seconds the LoE sine run of its signal and budget
+  took (``seconds`` of its summary), its iterations from its own seconds per iteration in
+  the iters phase (so this phase follows it, and its iteration counts depend on the
+  machine: each row records its own); LoE sine's row is its run of the iters phase.
 
 Finished runs are reused and unfinished ones resume; ``--part k/n`` takes every n-th run
 from the k-th (one process per core); --report only tabulates. Records: results/high_res/.
@@ -34,7 +34,6 @@ from the k-th (one process per core); --report only tabulates. Records: results/
     python scripts/high_res.py --phase time          # after the iters phase
     python scripts/high_res.py --report
 """
-import argparse
 import functools
 import itertools
 import math
@@ -43,7 +42,6 @@ import sys
 
 from loe_ref.network import Config, param_count
 from loe_ref.runs import studies
-from loe_ref.runs.files import write_json, write_text
 from loe_ref.training import recipes
 from loe_ref.training.data import KINDS, prepare_signal
 from loe_ref.training.options import TrainOptions
@@ -56,6 +54,8 @@ MODELS = {
     "SIREN": dict(tile=1, act="sine", init="siren", omega0=30.0),
     "MLP PE-8": dict(tile=1, act="leaky_relu", pe=8),
 }
+#: The network whose CPU seconds the time phase gives every other one.
+REFERENCE = "LoE sine"
 #: name: (signal, size or None, budgets in full-signal equivalents).
 SIGNALS = {
     "retina 512": ("retina", [512, 512], (20, 80)),
@@ -107,9 +107,12 @@ def iters_runs():
 
 
 def result(phase, model, name, budget):
-    """The summary of a finished run of the study, else None (not begun, or stopped)."""
+    """The summary of a finished run of the study, else None (not begun, or stopped); the
+    reference's row of the time phase is its run of the iters phase."""
     iters = None
-    if phase == "time":
+    if phase == "time" and model == REFERENCE:
+        phase = "iters"
+    elif phase == "time":
         iters = time_iters(model, name, budget)
         if iters is None:
             return None
@@ -117,12 +120,12 @@ def result(phase, model, name, budget):
 
 
 def time_iters(model, name, budget):
-    """Iterations of ``model`` that take the seconds of LoE sine's run (None until both ran)."""
-    reference = result("iters", "LoE sine", name, budget)
+    """Iterations of ``model`` that take the seconds of the reference's run (None until both ran)."""
+    reference = result("iters", REFERENCE, name, budget)
     own = result("iters", model, name, budget)
     if reference is None or own is None:
         return None
-    return max(1, round(reference["seconds"] / own["seconds_per_iteration"]))
+    return max(1, round(reference["seconds"] * own["iterations"] / own["seconds"]))
 
 
 def report():
@@ -133,30 +136,24 @@ def report():
             rows.append({"phase": phase, "signal": name, "equivalents": budget, "model": model,
                          "parameters": s and s["parameters"], "iterations": s and s["iterations"],
                          "peak_psnr": s and s["peak_psnr"], "seconds": s and s["seconds"], "cpu": s and s["cpu"]})
-    write_json(os.path.join(OUT, "high_res.json"), rows)
-    lines = ["| phase | signal | budget (equivalents) | model | parameters | iterations | peak PSNR (dB) | seconds |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        cells = ["-" if r[k] is None else f"{r[k]:.2f}" if k == "peak_psnr" else f"{r[k]:.0f}" if k == "seconds"
-                 else str(r[k]) for k in ("parameters", "iterations", "peak_psnr", "seconds")]
-        head = f"| {r['phase']} | {r['signal']} | {r['equivalents']} | {r['model']} | "
-        lines.append(head + " | ".join(cells) + " |")
-    write_text(os.path.join(OUT, "high_res.md"), "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    studies.write_table(OUT, "high_res", rows,
+                        ["phase", "signal", "budget (equivalents)", "model", "parameters", "iterations",
+                         "peak PSNR (dB)", "seconds"],
+                        lambda r: [r["phase"], r["signal"], r["equivalents"], r["model"]] + [
+                            "-" if r[k] is None else f"{r[k]:.2f}" if k == "peak_psnr" else f"{r[k]:.0f}"
+                            if k == "seconds" else r[k] for k in ("parameters", "iterations", "peak_psnr", "seconds")])
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--phase", choices=["iters", "time"], help="which runs to train")
-    ap.add_argument("--part", default="0/1", help="k/n: every n-th run from the k-th (one process per core)")
-    ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
-    args = ap.parse_args()
+    args = studies.parser(__doc__, ["iters", "time"]).parse_args()
     if args.report or args.phase is None:
         report()
         return
     for model, name, budget in studies.share(iters_runs(), args.part):
         iters = None
         if args.phase == "time":
+            if model == REFERENCE:
+                continue
             iters = time_iters(model, name, budget)
             if iters is None:
                 print(f"skipped {model} on {name} E{budget}: its iters phase has not finished", flush=True)

@@ -18,7 +18,6 @@ import sys
 
 from loe_ref.network import Config
 from loe_ref.runs import studies
-from loe_ref.runs.files import write_json, write_text
 from loe_ref.training import recipes
 from loe_ref.training.options import TrainOptions
 
@@ -48,22 +47,19 @@ def report(out):
     """short_recipe.json and short_recipe.md from the variants finished in ``out``."""
     records = []
     for number, variant in enumerate(VARIANTS, 1):
-        summary = studies.read_summary(folder(out, variant))
-        if not summary or summary["iterations"] != run_options(*variant).iters:
+        summary = studies.finished(folder(out, variant), Config(), run_options(*variant))
+        if not summary:
             continue
         schedule, beta2, lr, seed, budget = variant
         records.append({"variant": number, "schedule": schedule, "beta2": beta2, "lr": lr, "seed": seed,
                         "budget_equivalents": budget, "iterations": summary["iterations"],
                         "peak_psnr": round(summary["peak_psnr"], 2), "peak_iteration": summary["peak_iteration"],
                         "final_psnr": round(summary["final_psnr"], 2), "cpu": summary.get("cpu")})
-    write_json(os.path.join(out, "short_recipe.json"), records)
-    lines = ["| variant | budget (equivalents) | schedule | beta2 | lr | seed | peak PSNR (dB) | at iteration |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in records:
-        lines.append(f"| {r['variant']} | {r['budget_equivalents']:g} | {r['schedule']} | {r['beta2']:g} | "
-                     f"{r['lr']:g} | {r['seed']} | {r['peak_psnr']:.2f} | {r['peak_iteration']} |")
-    write_text(os.path.join(out, "short_recipe.md"), "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    studies.write_table(out, "short_recipe", records,
+                        ["variant", "budget (equivalents)", "schedule", "beta2", "lr", "seed", "peak PSNR (dB)",
+                         "at iteration"],
+                        lambda r: [r["variant"], f"{r['budget_equivalents']:g}", r["schedule"], f"{r['beta2']:g}",
+                                   f"{r['lr']:g}", r["seed"], f"{r['peak_psnr']:.2f}", r["peak_iteration"]])
 
 
 def main():

@@ -18,13 +18,11 @@ k-th; --report only tabulates. Records: results/signals/.
     python scripts/signals_study.py
     python scripts/signals_study.py --report
 """
-import argparse
 import os
 import sys
 
 from loe_ref.network import Config
 from loe_ref.runs import studies
-from loe_ref.runs.files import write_json, write_text
 from loe_ref.training import recipes
 from loe_ref.training.options import TrainOptions
 
@@ -64,22 +62,14 @@ def report():
         rows.append({"signal": signal if size is None else f"{signal} at {size[0]}", "kind": kind,
                      "axis_scale": scale, "iterations": ITERS,
                      "peak_psnr": summary and summary["peak_psnr"], "final_psnr": summary and summary["final_psnr"]})
-    write_json(os.path.join(OUT, "signals.json"), rows)
-    lines = ["| signal | kind | axis_scale | iterations | peak PSNR (dB) | final PSNR (dB) |",
-             "|---|---|---|---|---|---|"]
-    for r in rows:
-        psnr = ["-" if v is None else f"{v:.2f}" for v in (r["peak_psnr"], r["final_psnr"])]
-        lines.append(f"| {r['signal']} | {r['kind']} | {' '.join(f'{v:g}' for v in r['axis_scale'])} | "
-                     f"{r['iterations']} | {psnr[0]} | {psnr[1]} |")
-    write_text(os.path.join(OUT, "signals.md"), "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    studies.write_table(OUT, "signals", rows,
+                        ["signal", "kind", "axis_scale", "iterations", "peak PSNR (dB)", "final PSNR (dB)"],
+                        lambda r: [r["signal"], r["kind"], " ".join(f"{v:g}" for v in r["axis_scale"]), r["iterations"]]
+                        + ["-" if v is None else f"{v:.2f}" for v in (r["peak_psnr"], r["final_psnr"])])
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--part", default="0/1", help="k/n: every n-th run from the k-th (one process per core)")
-    ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
-    args = ap.parse_args()
+    args = studies.parser(__doc__).parse_args()
     if not args.report:
         for signal, kind, d, channels, scale, out, size in studies.share(runs(), args.part):
             cfg = Config(in_dims=d, out_channels=channels, axis_scale=scale)

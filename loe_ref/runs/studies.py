@@ -5,6 +5,7 @@ scripts refer to them by number (1-based). A study's run (``train_row``) is reus
 finished in its folder and resumed when it began there, so an interrupted study continues
 where it stopped. ``script_main`` gives a script one-line errors and the shell's exit codes.
 """
+import argparse
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import sys
 
 from ..training.loop import Trainer
 from . import folder
+from .files import write_json, write_text
 from .resume import load_resumable
 from .session import ERRORS, Interrupted, out_of_memory, train_in_folder
 
@@ -103,6 +105,27 @@ def train_row(out, cfg, opts, label):
     if not outcome.completed:
         raise Stopped(outcome.exit_code - 128, trainer.iteration, out)
     return outcome.summary
+
+
+def parser(doc, phases=None):
+    """A study script's argument parser: its docstring's first line, ``--phase`` among
+    ``phases`` (when given), ``--part k/n`` and ``--report``."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    if phases:
+        ap.add_argument("--phase", choices=list(phases), help="which runs to train")
+    ap.add_argument("--part", default="0/1", help="k/n: every n-th run from the k-th (one process per core)")
+    ap.add_argument("--report", action="store_true", help="only tabulate the finished runs")
+    return ap
+
+
+def write_table(out, stem, records, columns, cells, preface=""):
+    """``stem``.json (the records) and ``stem``.md (a Markdown table, ``preface`` above it) in
+    folder ``out``; ``cells(record)`` gives a row's cells under ``columns``. Prints the table."""
+    write_json(os.path.join(out, stem + ".json"), records)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(c) for c in cells(r)) + " |" for r in records]
+    write_text(os.path.join(out, stem + ".md"), preface + "\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def script_main(main):
