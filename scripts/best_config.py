@@ -15,7 +15,6 @@ import sys
 from loe_ref.network import Config, param_count
 from loe_ref.runs import studies
 from loe_ref.runs.figures import plot_curves
-from loe_ref.runs.files import write_json, write_text
 from loe_ref.training import recipes
 from loe_ref.training.options import TrainOptions
 
@@ -73,14 +72,12 @@ def main():
         curves[name] = ([h["iteration"] * args.batch / PIXELS for h in summary["history"]],
                         [h["psnr"] for h in summary["history"]])
     records.sort(key=lambda r: -r["peak_psnr"])
-    write_json(os.path.join(args.out, f"candidates_{tag}.json"), records)
-    lines = ["| candidate | lr | parameters | peak PSNR (dB) | seconds |", "|---|---|---|---|---|"]
-    lines += [f"| {r['candidate']} | {r['lr']:g} | {r['parameters']} | {r['peak_psnr']:.2f} | {r['seconds']:.0f} |"
-              for r in records]
-    write_text(os.path.join(args.out, f"candidates_{tag}.md"), "\n".join(lines) + "\n")
+    studies.write_table(args.out, f"candidates_{tag}", records,
+                        ["candidate", "lr", "parameters", "peak PSNR (dB)", "seconds"],
+                        lambda r: [r["candidate"], f"{r['lr']:g}", r["parameters"], f"{r['peak_psnr']:.2f}",
+                                   f"{r['seconds']:.0f}"])
     plot_curves(os.path.join(args.out, f"candidates_{tag}.png"), curves, xlabel="full-image equivalents",
                 title="camera 512 x 512: candidates for the best configuration")
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from loe_ref.fast.cpu import cpu_name
 from loe_ref.network import Config
 from loe_ref.runs import folder, studies
 from loe_ref.runs.figures import plot_curves
-from loe_ref.runs.files import write_json, write_text
+from loe_ref.runs.files import write_json
 from loe_ref.training import recipes
 from loe_ref.training.options import TrainOptions
 
@@ -174,14 +174,12 @@ def report(out):
         records.append(record)
         curves.setdefault((E, act), {})[name_of(recipe)] = curve
     records.sort(key=lambda r: (r["act"], r["equivalents"], -r["peak_psnr"]))
-    write_json(os.path.join(out, "recipe.json"), records)
-    lines = ["| act | budget (equiv.) | batch | lr | schedule | beta2 | sampler | iterations | peak PSNR (dB) | final (dB) | seconds |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in records:
-        lines.append(f"| {r['act']} | {r['equivalents']} | {r['batch'] or 'full'} | {r['lr']:g} | {r['schedule']} | "
-                     f"{r['beta2']:g} | {r['sampler']} | {r['iterations']} | {r['peak_psnr']:.2f} | "
-                     f"{r['final_psnr']:.2f} | {r['seconds']:.0f} |")
-    write_text(os.path.join(out, "recipe.md"), "\n".join(lines) + "\n")
+    studies.write_table(out, "recipe", records,
+                        ["act", "budget (equiv.)", "batch", "lr", "schedule", "beta2", "sampler", "iterations",
+                         "peak PSNR (dB)", "final (dB)", "seconds"],
+                        lambda r: [r["act"], r["equivalents"], r["batch"] or "full", f"{r['lr']:g}", r["schedule"],
+                                   f"{r['beta2']:g}", r["sampler"], r["iterations"], f"{r['peak_psnr']:.2f}",
+                                   f"{r['final_psnr']:.2f}", f"{r['seconds']:.0f}"])
     for (E, act), c in curves.items():
         plot_curves(os.path.join(out, f"curves_E{E}_{act}.png"), {k: v[:2] for k, v in c.items()},
                     title=f"camera 512 x 512, fine_to_coarse {act}: PSNR vs full-image equivalents",
@@ -189,7 +187,6 @@ def report(out):
         plot_curves(os.path.join(out, f"curves_E{E}_{act}_seconds.png"), {k: (v[2], v[1]) for k, v in c.items()},
                     title=f"camera 512 x 512, fine_to_coarse {act}: PSNR vs seconds (one core each)",
                     xlabel="seconds of training (one pinned core; evaluations included)")
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

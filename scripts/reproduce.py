@@ -21,7 +21,6 @@ import sys
 from loe_ref.network import Config
 from loe_ref.runs import studies
 from loe_ref.runs.figures import plot_curves
-from loe_ref.runs.files import write_json, write_text
 from loe_ref.training import recipes
 from loe_ref.training.options import SCHEDULES, TrainOptions
 from loe_ref.training.sampler import SAMPLERS
@@ -59,22 +58,19 @@ def record(name, paper, cfg, opts, summary, size):
 
 def write_table(out, records, curves, size):
     """table1.json, table1.md and psnr_curves.png in folder ``out``."""
-    write_json(os.path.join(out, "table1.json"), records)
-    lines = ["| row | grid | act | blend | init | omega0 | lr | params | peak PSNR (dB) | at iter | paper (dB) | s/iter | CPU |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in records:
-        lines.append(f"| {r['row']} | {r['grid']} | {r['act']} | {r['blend']} | {r['init']} | "
-                     f"{r['omega0']:g} | {r['lr']:g} | {r['parameters']} | {r['peak_psnr']:.2f} | "
-                     f"{r['peak_iteration']} | {r['paper_psnr'] if r['paper_psnr'] else '-'} | "
-                     f"{r['seconds_per_iteration']:.3f} | {r['cpu'] or '-'} |")
     first = records[0] if records else None
     recipe = (f"batch {first['batch'] or 'full'}, {first['sampler']} sampler, {first['schedule']} schedule, "
               f"beta2 {first['beta2']:g}, {first['iterations']} iterations = {first['equivalents']} full-image "
               f"equivalents per row") if first else "no finished row"
-    write_text(os.path.join(out, "table1.md"), f"Recipe: {recipe}.\n\n" + "\n".join(lines) + "\n")
+    studies.write_table(out, "table1", records,
+                        ["row", "grid", "act", "blend", "init", "omega0", "lr", "params", "peak PSNR (dB)", "at iter",
+                         "paper (dB)", "s/iter", "CPU"],
+                        lambda r: [r["row"], r["grid"], r["act"], r["blend"], r["init"], f"{r['omega0']:g}",
+                                   f"{r['lr']:g}", r["parameters"], f"{r['peak_psnr']:.2f}", r["peak_iteration"],
+                                   r["paper_psnr"] or "-", f"{r['seconds_per_iteration']:.3f}", r["cpu"] or "-"],
+                        preface=f"Recipe: {recipe}.\n\n")
     plot_curves(os.path.join(out, "psnr_curves.png"), curves, xlabel="full-image equivalents",
                 title=f"camera {size} x {size}: PSNR vs full-image equivalents")
-    print(f"table in {os.path.join(out, 'table1.md')}")
 
 
 def main():
