@@ -2,13 +2,11 @@
 leaky ReLU, and the candidates of its open question, each built for coordinate networks:
 FINER's variable-periodic sine, the Gaussian, WIRE's real Gabor wavelet and sinc.
 
-Adding one is a forward/backward pair here, its name in ACTIVATIONS and in the two
-dispatchers, its derivative in docs/derivations.md (docs/method.md, "Adding an
-activation"). Shapes: P points, C channels.
+Adding one is a forward/backward pair here and its entry in PAIRS, its derivative in
+docs/derivations.md (docs/method.md, "Adding an activation"). Shapes: P points, C channels.
 """
+from . import validate
 from .backend import xp_of
-
-ACTIVATIONS = ("sine", "leaky_relu", "finer", "gauss", "gabor", "sinc")
 
 
 def sine_forward(z, omega0):
@@ -137,28 +135,27 @@ def sinc_backward(dout, cache):
     return dout * omega0 * slope
 
 
+#: name: (forward, backward, the parameters the forward takes after z, of network.Config).
+PAIRS = {
+    "sine": (sine_forward, sine_backward, ("omega0",)),
+    "leaky_relu": (leaky_relu_forward, leaky_relu_backward, ("slope",)),
+    "finer": (finer_forward, finer_backward, ("omega0",)),
+    "gauss": (gauss_forward, gauss_backward, ("sigma",)),
+    "gabor": (gabor_forward, gabor_backward, ("omega0", "sigma")),
+    "sinc": (sinc_forward, sinc_backward, ("omega0",)),
+}
+ACTIVATIONS = tuple(PAIRS)
+
+
 def activation_forward(name, z, omega0=1.0, slope=0.2, sigma=1.0):
-    """Dispatch by name to the activation's forward pass (``omega0``: its frequency, ``slope``:
-    leaky ReLU's, ``sigma``: the Gaussian's and the Gabor wavelet's width)."""
-    if name == "sine":
-        return sine_forward(z, omega0)
-    if name == "leaky_relu":
-        return leaky_relu_forward(z, slope)
-    if name == "finer":
-        return finer_forward(z, omega0)
-    if name == "gauss":
-        return gauss_forward(z, sigma)
-    if name == "gabor":
-        return gabor_forward(z, omega0, sigma)
-    if name == "sinc":
-        return sinc_forward(z, omega0)
-    raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
-
-
-_BACKWARD = {"sine": sine_backward, "leaky_relu": leaky_relu_backward, "finer": finer_backward,
-             "gauss": gauss_backward, "gabor": gabor_backward, "sinc": sinc_backward}
+    """The forward pass of activation ``name`` (``omega0``: its frequency, ``slope``: leaky
+    ReLU's, ``sigma``: the Gaussian's and the Gabor wavelet's width; each takes its own)."""
+    validate.choice("activation", name, ACTIVATIONS)
+    forward, _, names = PAIRS[name]
+    given = {"omega0": omega0, "slope": slope, "sigma": sigma}
+    return forward(z, *(given[k] for k in names))
 
 
 def activation_backward(name, dout, cache):
-    """Dispatch by name to the activation's backward pass."""
-    return _BACKWARD[name](dout, cache)
+    """The backward pass of activation ``name``."""
+    return PAIRS[name][1](dout, cache)
