@@ -94,14 +94,13 @@ def chosen(name):
 
 
 def study_runs():
-    runs = []
-    for name in SEARCH:
-        s = chosen(name)
-        if s is None:
-            sys.exit(f"error: the search of {name} is not finished; run --phase search first")
-        for budget, seed, grid in itertools.product(BUDGETS, SEEDS, GRIDS):
-            runs.append((name, s, os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name), budget, seed, grid))
-    return runs
+    """Every run of the study, the shorter budget's first (its table fills in first)."""
+    settings_of = {name: chosen(name) for name in SEARCH}
+    unfinished = [name for name, s in settings_of.items() if s is None]
+    if unfinished:
+        raise ValueError(f"the search of {', '.join(unfinished)} is not finished; run --phase search first")
+    return [(name, settings_of[name], os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name), budget, seed, grid)
+            for budget, seed, name, grid in itertools.product(BUDGETS, SEEDS, SEARCH, GRIDS)]
 
 
 def report():

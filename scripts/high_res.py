@@ -142,6 +142,21 @@ def report():
                         lambda r: [r["phase"], r["signal"], r["equivalents"], r["model"]] + [
                             "-" if r[k] is None else f"{r[k]:.2f}" if k == "peak_psnr" else f"{r[k]:.0f}"
                             if k == "seconds" else r[k] for k in ("parameters", "iterations", "peak_psnr", "seconds")])
+    studies.write_table(OUT, "high_res_by_model", by_model(rows),
+                        ["signal", "equivalents", "phase"] + list(MODELS),
+                        lambda r: [r["signal"], r["equivalents"], r["phase"]] + r["cells"])
+
+
+def by_model(rows):
+    """One row per signal, budget and phase, a cell per model: peak PSNR (dB), and in the
+    time phase the iterations it took, the other way round from the iters phase."""
+    table = {}
+    for r in rows:
+        cells = table.setdefault((r["signal"], r["equivalents"], r["phase"]), {})
+        psnr = "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"
+        cells[r["model"]] = psnr if r["phase"] == "iters" or r["iterations"] is None else f"{psnr} ({r['iterations']})"
+    return [{"signal": name, "equivalents": budget, "phase": phase, "cells": [cells[m] for m in MODELS]}
+            for (name, budget, phase), cells in table.items()]
 
 
 def main():

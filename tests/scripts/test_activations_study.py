@@ -1,0 +1,28 @@
+"""scripts/activations.py: its search, its frozen choice and the study's runs."""
+import pytest
+
+from tests.helpers import load_script
+
+
+def test_search_settings_are_distinct_and_valid():
+    study = load_script("activations")
+    runs = study.search_runs()
+    assert len({out for _, _, out in runs}) == len(runs)
+    for name, setting, _ in runs:
+        cfg = study.config(name, setting, study.SEARCH_GRID)
+        assert cfg.act == study.SEARCH[name][0]["act"] and "lr" in setting
+
+
+def test_study_waits_for_the_search_then_runs_the_short_budget_first(tmp_path, monkeypatch):
+    from loe_ref.runs import studies
+    study = load_script("activations")
+    monkeypatch.setattr(study, "OUT", str(tmp_path))
+    with pytest.raises(ValueError, match="the search of sine, sine_siren, .* is not finished"):
+        study.study_runs()
+    peak = {study.tag(s): 30.0 + i for i, s in enumerate(study.settings("gauss"))}
+    monkeypatch.setattr(studies, "finished", lambda out, cfg, opts: {"peak_psnr": peak.get(out.split("/")[-1], 1.0)})
+    assert study.chosen("gauss") == max(study.settings("gauss"), key=lambda s: peak[study.tag(s)])
+    runs = study.study_runs()
+    n = len(study.SEARCH) * len(study.GRIDS) * len(study.SEEDS)
+    assert len(runs) == len({r[2] for r in runs}) == n * len(study.BUDGETS)
+    assert {r[3] for r in runs[:n]} == {min(study.BUDGETS)}
