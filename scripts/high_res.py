@@ -18,13 +18,15 @@ LoE's advantage grow or shrink with resolution?), the made video ``astronaut_pan
 frames of 128 x 128) and sound ``chirp`` (24,000 samples) (and with dimension?). LoE takes
 the grids' stretch of its kind (docs/signals.md).
 
-Two phases, under the short recipe (batches of 4,096, linear decay to 0, beta2 0.8):
+Three phases, under the short recipe (batches of 4,096, linear decay to 0, beta2 0.8):
 - iters: every network for the same iterations, at each signal's two budgets in
   full-signal equivalents (SIGNALS);
 - time: every other network for the CPU seconds the LoE sine run of its signal and budget
   took (``seconds`` of its summary), its iterations from its own seconds per iteration in
   the iters phase (so this phase follows it, and its iteration counts depend on the
-  machine: each row records its own); LoE sine's row is its run of the iters phase.
+  machine: each row records its own); LoE sine's row is its run of the iters phase;
+- rate: the runs of RATE_RUNS, a row of the iters phase at another rate (is its standing
+  the rate's doing?).
 
 Finished runs are reused and unfinished ones resume; ``--part k/n`` takes every n-th run
 from the k-th (one process per core); --report only tabulates. Records: results/high_res/.
@@ -32,6 +34,7 @@ from the k-th (one process per core); --report only tabulates. Records: results/
     taskset -c 0 python scripts/high_res.py --phase iters --part 0/2
     taskset -c 1 python scripts/high_res.py --phase iters --part 1/2
     python scripts/high_res.py --phase time          # after the iters phase
+    python scripts/high_res.py --phase rate
     python scripts/high_res.py --report
 """
 import functools
@@ -54,6 +57,9 @@ MODELS = {
     "SIREN": dict(tile=1, act="sine", init="siren", omega0=30.0),
     "MLP PE-8": dict(tile=1, act="leaky_relu", pe=8),
 }
+#: The rate phase: (model, signal, budget, lr) runs at another rate than the recipe's, to
+#: tell whether a row's standing is the rate's doing.
+RATE_RUNS = [("LoE sine", "retina 1411", 80, 3e-3)]
 #: The network whose CPU seconds the time phase gives every other one.
 REFERENCE = "LoE sine"
 #: name: (signal, size or None, budgets in full-signal equivalents).
@@ -87,19 +93,20 @@ def config(model, name):
     return Config(**base, **MODELS[model], hidden=hidden)
 
 
-def options(model, name, budget, iters=None):
+def options(model, name, budget, iters=None, lr=None):
     source, size, _ = SIGNALS[name]
     _, grid, _, _ = shape_of(name)
     samples = math.prod(grid)
     init = MODELS[model].get("init", "default")
-    o = recipes.recipe_options("short", samples, init, equivalents=None if iters else budget, iters=iters)
+    o = recipes.recipe_options("short", samples, init, equivalents=None if iters else budget, iters=iters, lr=lr)
     o["eval_every"] = max(1, o["iters"] // 10)
     o["checkpoint_every"] = max(1, o["iters"] // 5)
     return TrainOptions(image=source, size=size or [], **o)
 
 
-def folder(phase, name, budget, model):
-    return os.path.join(OUT, phase, f"{name.replace(' ', '_')}_E{budget}", model.replace(" ", "_"))
+def folder(phase, name, budget, model, lr=None):
+    rate = "" if lr is None else f"_lr{lr:g}"
+    return os.path.join(OUT, phase, f"{name.replace(' ', '_')}_E{budget}{rate}", model.replace(" ", "_"))
 
 
 def iters_runs():
@@ -136,6 +143,12 @@ def report():
             rows.append({"phase": phase, "signal": name, "equivalents": budget, "model": model,
                          "parameters": s and s["parameters"], "iterations": s and s["iterations"],
                          "peak_psnr": s and s["peak_psnr"], "seconds": s and s["seconds"], "cpu": s and s["cpu"]})
+    for model, name, budget, lr in RATE_RUNS:
+        s = studies.finished(folder("rate", name, budget, model, lr), config(model, name),
+                             options(model, name, budget, lr=lr))
+        rows.append({"phase": f"rate {lr:g}", "signal": name, "equivalents": budget, "model": model,
+                     "parameters": s and s["parameters"], "iterations": s and s["iterations"],
+                     "peak_psnr": s and s["peak_psnr"], "seconds": s and s["seconds"], "cpu": s and s["cpu"]})
     studies.write_table(OUT, "high_res", rows,
                         ["phase", "signal", "budget (equivalents)", "model", "parameters", "iterations",
                          "peak PSNR (dB)", "seconds"],
@@ -154,14 +167,20 @@ def by_model(rows):
     for r in rows:
         cells = table.setdefault((r["signal"], r["equivalents"], r["phase"]), {})
         psnr = "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"
-        cells[r["model"]] = psnr if r["phase"] == "iters" or r["iterations"] is None else f"{psnr} ({r['iterations']})"
-    return [{"signal": name, "equivalents": budget, "phase": phase, "cells": [cells[m] for m in MODELS]}
+        cells[r["model"]] = psnr if r["phase"] != "time" or r["iterations"] is None else f"{psnr} ({r['iterations']})"
+    return [{"signal": name, "equivalents": budget, "phase": phase, "cells": [cells.get(m, "") for m in MODELS]}
             for (name, budget, phase), cells in table.items()]
 
 
 def main():
-    args = studies.parser(__doc__, ["iters", "time"]).parse_args()
+    args = studies.parser(__doc__, ["iters", "time", "rate"]).parse_args()
     if args.report or args.phase is None:
+        report()
+        return
+    if args.phase == "rate":
+        for model, name, budget, lr in studies.share(RATE_RUNS, args.part):
+            studies.train_row(folder("rate", name, budget, model, lr), config(model, name),
+                              options(model, name, budget, lr=lr), f"rate {model} {name} E{budget} lr {lr:g}")
         report()
         return
     for model, name, budget in studies.share(iters_runs(), args.part):
