@@ -125,6 +125,44 @@ def report():
                         ["phase", "activation", "setting", "grid", "equivalents", "seed", "peak PSNR (dB)"],
                         lambda r: [r["phase"], r["activation"], r["setting"] and tag(r["setting"]), r["grid"],
                                    r["equivalents"], r["seed"], "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"])
+    table, everywhere = by_grid([r for r in rows if r["phase"] == "study"])
+    verdict = ("no activation yet: the study has not finished" if everywhere is None else
+               f"within {TOLERANCE:g} dB of the best on every arrangement at every budget: "
+               + (", ".join(everywhere) or "none"))
+    studies.write_table(OUT, "activations_by_grid", table, ["equivalents", "activation"] + list(GRIDS)
+                        + ["worst gap (dB)"],
+                        lambda r: [r["equivalents"], r["activation"]] + [
+                            "-" if v is None else f"{v:.2f}" for v in [r[g] for g in GRIDS] + [r["worst_gap"]]],
+                        preface=f"Peak PSNR (dB), the mean of seeds {', '.join(map(str, SEEDS))}; {verdict}.\n\n")
+
+
+#: How far below the best of its arrangement and budget an activation may be, in dB, to count as working there.
+TOLERANCE = 0.5
+
+
+def by_grid(rows):
+    """The study's table, a row per budget and activation: the mean peak PSNR over the seeds on
+    each arrangement (None until every seed finished) and the worst gap to the best activation
+    of an arrangement; and the activations within TOLERANCE of the best everywhere (None until
+    every run finished)."""
+    runs = {}
+    for r in rows:
+        runs.setdefault((r["equivalents"], r["activation"], r["grid"]), []).append(r["peak_psnr"])
+    mean = {k: None if None in v else sum(v) / len(v) for k, v in runs.items()}
+    table, gaps = [], {}
+    for budget, name in itertools.product(BUDGETS, SEARCH):
+        row = {"equivalents": budget, "activation": name, "worst_gap": None}
+        for grid in GRIDS:
+            row[grid] = mean.get((budget, name, grid))
+            column = [mean.get((budget, n, grid)) for n in SEARCH]
+            if row[grid] is not None and None not in column:
+                gap = max(column) - row[grid]
+                row["worst_gap"] = gap if row["worst_gap"] is None else max(row["worst_gap"], gap)
+                gaps.setdefault(name, []).append(gap)
+        table.append(row)
+    complete = len(runs) == len(BUDGETS) * len(SEARCH) * len(GRIDS) and None not in mean.values()
+    everywhere = [n for n in SEARCH if max(gaps[n]) <= TOLERANCE] if complete else None
+    return table, everywhere
 
 
 def main():
