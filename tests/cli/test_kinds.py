@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from loe_ref.runs import checkpoint, folder
-from loe_ref.training.data import prepare_signal
+from loe_ref.grids import pixel_coords
+from loe_ref.network import forward
+from loe_ref.training.data import prepare_signal, target_values
 from tests.helpers import refused
 from tests.helpers import run_cli as _run
 
@@ -62,7 +64,7 @@ def test_each_format_reads_as_its_kind(tmp_path):
 
 @pytest.mark.parametrize("name", ["wav", "frames", "tiff"])
 def test_each_kind_fits_writes_its_outputs_and_resumes(tmp_path, capsys, name):
-    path, kind, _ = _signals(tmp_path)[name]
+    path, kind, values = _signals(tmp_path)[name]
     out = tmp_path / "run"
     code, _, err = _run(capsys, "--signal", str(path), *NET, "--iters", "4", "--out", str(out))
     assert code == 0, err
@@ -83,11 +85,16 @@ def test_each_kind_fits_writes_its_outputs_and_resumes(tmp_path, capsys, name):
         assert last[2] == pytest.approx(-10 * np.log10(mse), rel=1e-9)
     else:
         assert rows[0] == "iteration,loss,psnr,seconds" and "frames" not in summary["history"][-1]
+    cfg, params, _, _ = checkpoint.load(out / "checkpoint.npz")
+    grid = values.shape[:cfg.in_dims]
+    want = target_values(forward(params, cfg, pixel_coords(grid))[0], grid + (-1,))    # the network's own values
     if kind == "sound":
         with wave.open(str(out / "reconstruction.wav")) as fh:
             assert (fh.getnchannels(), fh.getnframes(), fh.getframerate()) == (2, 300, 8000)
+            pcm = np.frombuffer(fh.readframes(300), "<i2").reshape(300, 2)
+        np.testing.assert_allclose(pcm / 32767, 2 * want - 1, atol=1.01 / 32767)
     if kind == "volume":
-        assert np.load(out / "reconstruction.npy").shape == (5, 6, 7)
+        np.testing.assert_allclose(np.load(out / "reconstruction.npy"), want[..., 0], atol=1e-6)
     _renders_at_another_size(tmp_path, capsys, out / "checkpoint.npz", kind)
     code, _, err = _run(capsys, "--resume", str(out / "checkpoint.npz"), "--iters", "8", "--quiet")
     assert code == 0, err
