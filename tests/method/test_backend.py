@@ -66,6 +66,7 @@ def test_the_standin_refuses_what_cupy_refuses(monkeypatch):
     dev = {k: cupy.asarray(v) for k, v in init_params(cfg, 0).items()}
     p = cupy.asarray(pixel_coords((4, 5)))
     forward(dev, cfg, p)                                    # as written: fine on the device
-    monkeypatch.setattr(activations, "sine_forward", lambda z, omega0: (np.sin(omega0 * z), (z, omega0)))
+    monkeypatch.setitem(activations.PAIRS, "sine", (lambda z, omega0: (np.sin(omega0 * z), (z, omega0)),
+                                                    activations.sine_backward, ("omega0",)))
     with pytest.raises(TypeError):
         forward(dev, cfg, p)
