@@ -7,6 +7,7 @@ or frames a second, None where the file has none). Formats: "wav" (sound), "gif"
 optional PyAV) for video, "tiff" (multi-page: a volume or a video), "npy" (any kind), and
 "picture" (any single image Pillow or scikit-image reads).
 """
+import math
 import os
 import re
 import warnings
@@ -64,7 +65,8 @@ def size(path, fmt):
             av = _pyav(path)
             with av.open(path) as container:
                 stream = container.streams.video[0]
-                return (stream.frames, stream.height, stream.width, 3) if stream.frames else None
+                frames = stream_frames(stream, container.duration)
+                return (frames, stream.height, stream.width, 3) if frames else None
         if fmt in ("gif", "frames", "picture"):
             from PIL import Image
             files = frame_files(path) if fmt == "frames" else [path]
@@ -78,6 +80,19 @@ def size(path, fmt):
     except Exception:
         return None            # the decoder will say what is wrong
     return None
+
+
+def stream_frames(stream, container_duration):
+    """A video stream's frame count: its header's, else its duration (the stream's, else the
+    container's, in microseconds) times its frame rate, rounded up; None when neither tells."""
+    if stream.frames:
+        return int(stream.frames)
+    rate = stream.average_rate or stream.guessed_rate
+    if stream.duration and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+    else:
+        seconds = container_duration / 1e6 if container_duration else None
+    return math.ceil(seconds * float(rate)) if rate and seconds else None
 
 
 def decode(path, fmt):

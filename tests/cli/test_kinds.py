@@ -205,6 +205,23 @@ def test_an_mp4_reads_from_its_header_then_its_frames(tmp_path, capsys):
     assert code == 0 and (out / "reconstruction.gif").exists(), err
 
 
+def test_a_stream_without_a_frame_count_is_sized_by_its_duration():
+    """A container whose header gives no frame count (some MP4s and WebMs) is still sized
+    before decoding: its duration times its frame rate, rounded up."""
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    from loe_ref.training.readers import stream_frames
+
+    def stream(frames=0, duration=None, time_base=None, rate=Fraction(25)):
+        return SimpleNamespace(frames=frames, duration=duration, time_base=time_base, average_rate=rate,
+                               guessed_rate=None)
+    assert stream_frames(stream(frames=7), None) == 7
+    assert stream_frames(stream(duration=3001, time_base=Fraction(1, 1000)), None) == 76      # 3.001 s x 25
+    assert stream_frames(stream(), 2_000_000) == 50                                             # the container's 2 s
+    assert stream_frames(stream(), None) is None and stream_frames(stream(rate=None), 2_000_000) is None
+
+
 @pytest.mark.parametrize("name", ["wav", "npy video"])
 def test_each_kind_fits_on_the_gpu(tmp_path, capsys, name):
     """CuPy, or its strict stand-in where CuPy is not installed (tests/standin)."""
