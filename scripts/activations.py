@@ -34,6 +34,8 @@ PIXELS = 512 * 512
 OUT = "results/activations_512"
 GRIDS = ("quadtree", "fine_to_coarse", "coarse_to_fine", "gray_code")
 SEARCH_GRID, SEARCH_BUDGET, BUDGETS, SEEDS = "fine_to_coarse", 150, (150, 600), (0, 1)
+#: How far below the best of its arrangement and budget an activation may be, in dB, to count as working there.
+TOLERANCE = 0.5
 #: Each activation: its fixed Config keywords, and the grid its search takes (rate, and
 #: its scale parameter where it has one). SIREN's family searches around SIREN's rate 1e-4,
 #: up to 1e-3 since 3e-4 topped the first grid; the Gaussian's and the Gabor wavelet's down to
@@ -134,10 +136,6 @@ def report():
                         lambda r: [r["equivalents"], r["activation"]] + [
                             "-" if v is None else f"{v:.2f}" for v in [r[g] for g in GRIDS] + [r["worst_gap"]]],
                         preface=f"Peak PSNR (dB), the mean of seeds {', '.join(map(str, SEEDS))}; {verdict}.\n\n")
-
-
-#: How far below the best of its arrangement and budget an activation may be, in dB, to count as working there.
-TOLERANCE = 0.5
 
 
 def by_grid(rows):
