@@ -29,18 +29,24 @@ def plan_bytes(cfg, dtype):
     return L * (cfg.n_experts * s + 2 ** d * 8 + d * 8)
 
 
+def cache_bytes(act, s):
+    """Bytes per pre-activation entry that activation ``act``'s cache keeps until the backward
+    pass (activations.PAIRS), with floats of ``s`` bytes and boolean masks of one."""
+    return {"sine": s, "leaky_relu": 1, "finer": s, "gauss": 2 * s, "gabor": 3 * s, "sinc": 3 * s + 1}[act]
+
+
 def step_bytes(cfg, rows, dtype, backward=True):
     """Estimated peak bytes of the arrays of one forward (+ backward) pass over ``rows`` points.
 
-    Per point: every layer keeps its gathered input (Ci values) and its pre-activation
-    (sine: H values) or mask (leaky ReLU: H bytes); the routing plan; the output layer
+    Per point: every layer keeps its gathered input (Ci values) and its activation's cache
+    (cache_bytes per channel); the routing plan; the output layer
     keeps the last activation; the backward pass holds two gradients of H values at a
     time. docs/fast.md, "Memory" gives the formula.
     """
     s = np.dtype(dtype).itemsize
     L, H, d, C = cfg.layers, cfg.hidden, cfg.in_dims, cfg.out_channels
     inputs = encoded_dims(d, cfg.pe) + (L - 1) * H
-    acts = L * H * (s if cfg.act == "sine" else 1)
+    acts = L * H * cache_bytes(cfg.act, s)
     per_point = (inputs * s + acts + plan_bytes(cfg, dtype) + H * s + (2 * H * s if backward else H * s)
                  + d * 8 + 2 * C * s)
     return rows * per_point

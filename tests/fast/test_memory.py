@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from loe_ref.activations import ACTIVATIONS, activation_forward
 from loe_ref.fast import memory
 from loe_ref.network import Config
 from tests.helpers import ROOT
@@ -24,7 +25,7 @@ def test_estimates_grow_with_what_they_should():
 
 
 @pytest.mark.parametrize("blend", ["nearest", "linear"])
-@pytest.mark.parametrize("act", ["sine", "leaky_relu"])
+@pytest.mark.parametrize("act", ["sine", "leaky_relu", "gabor"])
 @pytest.mark.parametrize("backward", [True, False])
 def test_step_estimate_is_the_documented_formula(blend, act, backward):
     """memory.step_bytes term by term as docs/method.md, section 7 writes it."""
@@ -32,9 +33,19 @@ def test_step_estimate_is_the_documented_formula(blend, act, backward):
     s, L, H, d, C, N, R = 4, 5, 48, 2, 3, 4, 1000
     D0 = d * (1 + 2 * 2)
     plan = 12 * L + 4 if blend == "nearest" else L * (s * N + 8 * 2 ** d + 8 * d)
-    per_point = (s * (D0 + (L - 1) * H) + L * H * (s if act == "sine" else 1) + plan
+    per_point = (s * (D0 + (L - 1) * H) + L * H * {"sine": s, "leaky_relu": 1, "gabor": 3 * s}[act] + plan
                  + (3 * s * H if backward else 2 * s * H) + 8 * d + 2 * s * C)
     assert memory.step_bytes(cfg, R, np.float32, backward=backward) == R * per_point
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cache_bytes_are_what_each_activation_keeps(act, dtype):
+    """The estimate's bytes per entry are the arrays each forward pass puts in its cache."""
+    z = np.random.default_rng(0).standard_normal((50, 8)).astype(dtype)
+    _, cache = activation_forward(act, z)
+    kept = sum(a.nbytes for a in cache if isinstance(a, np.ndarray))
+    assert kept == z.size * memory.cache_bytes(act, np.dtype(dtype).itemsize)
 
 
 def test_peak_estimate_is_the_documented_formula():
