@@ -80,19 +80,21 @@ def keep_off_cells(p, alpha, beta, margin, shift=0.0, rng=None, tries=200, scale
 
 def preactivations_min(params, cfg, p):
     """Smallest |z| over every layer's pre-activations, per point (P,): the root network's
-    layers run one by one on host arrays."""
+    layers run one by one on host arrays, blending on the stretched coordinates as it does."""
     from loe_ref.activations import activation_forward
     from loe_ref.backend import to_host
     from loe_ref.blending import blend_forward, coefficients
     from loe_ref.encoding import encode_forward
+    from loe_ref.grids import grid_coords
     from loe_ref.layers import dynamic_linear_forward
 
     params = {k: to_host(v) for k, v in params.items()}
     alpha, beta = cfg.scales()
     h, _ = encode_forward(p, cfg.pe)
+    g = grid_coords(p, cfg.axis_scales())
     zmin = np.full(p.shape[0], np.inf)
     for i in range(cfg.layers):
-        idx, w, _ = blend_forward(cfg.blend, p, float(alpha[i]), float(beta[i]), cfg.tile)
+        idx, w, _ = blend_forward(cfg.blend, g, float(alpha[i]), float(beta[i]), cfg.tile)
         z, _ = dynamic_linear_forward(h, params[f"W{i + 1}"], params[f"b{i + 1}"], coefficients(idx, w, cfg.n_experts))
         zmin = np.minimum(zmin, np.abs(z).min(axis=1))
         h, _ = activation_forward(cfg.act, z, cfg.omega0, cfg.slope, cfg.sigma)

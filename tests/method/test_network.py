@@ -39,6 +39,19 @@ def _points(cfg, P, rng, params, xp):
     return None          # a unit sits on its kink for every point (tiny widths): no test possible
 
 
+@pytest.mark.parametrize("blend", ["nearest", "linear"])
+def test_the_kink_guard_reads_the_networks_own_preactivations(blend):
+    """preactivations_min (which keeps test points off kinks) is the smallest |z| of the
+    forward pass's FINER caches, with the grids stretched along each axis."""
+    cfg = Config(blend=blend, act="finer", init="finer", omega0=30.0, axis_scale=[3.0, 0.5], layers=3, hidden=8,
+                 tile=2)
+    params = init_params(cfg, 0)
+    p = np.random.default_rng(0).uniform(0, 1, (200, 2))
+    layers = forward(params, cfg, p)[1].layers
+    expected = np.min([np.abs(layer.activation[0]).min(axis=1) for layer in layers], axis=0)
+    np.testing.assert_array_equal(preactivations_min(params, cfg, p), expected)
+
+
 @given(configs(), st.integers(1, 10), st.integers(0, 2 ** 16))
 def test_network_backward_matches_finite_differences(xp, cfg, P, seed):
     """Every parameter tensor and the coordinates, for random architectures."""
