@@ -46,7 +46,8 @@ SEARCH = {
     "leaky_relu": (dict(act="leaky_relu"), dict(lr=[3e-3, 8e-3, 2e-2])),
     "finer": (dict(act="finer", init="finer", omega0=30.0), dict(lr=[3e-5, 1e-4, 3e-4, 1e-3], first_bias=[1.0, 5.0])),
     "gauss": (dict(act="gauss"), dict(lr=[1e-3, 3e-3, 8e-3, 2e-2], sigma=[1.0, 3.0, 10.0])),
-    "gabor": (dict(act="gabor"), dict(lr=[3e-4, 1e-3, 3e-3, 8e-3], omega0_sigma=[(5.0, 1.0), (10.0, 3.0), (20.0, 10.0)])),
+    "gabor": (dict(act="gabor"), dict(lr=[3e-4, 1e-3, 3e-3, 8e-3],
+                                      omega0_sigma=[(5.0, 1.0), (10.0, 3.0), (20.0, 10.0)])),
     "sinc": (dict(act="sinc"), dict(lr=[3e-3, 8e-3, 2e-2], omega0=[1.0, 3.0, 10.0])),
 }
 
@@ -78,15 +79,19 @@ def run_options(budget, seed, lr):
     return TrainOptions(image="camera", **o)
 
 
+def search_dir(name, setting):
+    return os.path.join(OUT, "search", name, tag(setting))
+
+
 def search_runs():
-    return [(name, s, os.path.join(OUT, "search", name, tag(s))) for name in SEARCH for s in settings(name)]
+    return [(name, s, search_dir(name, s)) for name in SEARCH for s in settings(name)]
 
 
 def chosen(name):
     """The search's best setting of ``name`` by peak PSNR (None until its runs finished)."""
     best = None
     for s in settings(name):
-        summary = studies.finished(os.path.join(OUT, "search", name, tag(s)), config(name, s, SEARCH_GRID),
+        summary = studies.finished(search_dir(name, s), config(name, s, SEARCH_GRID),
                                    run_options(SEARCH_BUDGET, 0, s["lr"]))
         if summary is None:
             return None
@@ -95,13 +100,17 @@ def chosen(name):
     return best[0]
 
 
+def study_dir(budget, seed, grid, name):
+    return os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name)
+
+
 def study_runs():
     """Every run of the study, the shorter budget's first (its table fills in first)."""
     settings_of = {name: chosen(name) for name in SEARCH}
     unfinished = [name for name, s in settings_of.items() if s is None]
     if unfinished:
         raise ValueError(f"the search of {', '.join(unfinished)} is not finished; run --phase search first")
-    return [(name, settings_of[name], os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name), budget, seed, grid)
+    return [(name, settings_of[name], study_dir(budget, seed, grid, name), budget, seed, grid)
             for budget, seed, name, grid in itertools.product(BUDGETS, SEEDS, SEARCH, GRIDS)]
 
 
@@ -109,7 +118,7 @@ def report():
     rows = []
     for name in SEARCH:
         for s in settings(name):
-            summary = studies.finished(os.path.join(OUT, "search", name, tag(s)), config(name, s, SEARCH_GRID),
+            summary = studies.finished(search_dir(name, s), config(name, s, SEARCH_GRID),
                                        run_options(SEARCH_BUDGET, 0, s["lr"]))
             rows.append({"phase": "search", "activation": name, "setting": s, "grid": SEARCH_GRID,
                          "equivalents": SEARCH_BUDGET, "seed": 0,
@@ -118,7 +127,7 @@ def report():
     for name in SEARCH:
         s = chosen(name)
         for budget, seed, grid in itertools.product(BUDGETS, SEEDS, GRIDS):
-            summary = s and studies.finished(os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name),
+            summary = s and studies.finished(study_dir(budget, seed, grid, name),
                                              config(name, s, grid), run_options(budget, seed, s["lr"]))
             rows.append({"phase": "study", "activation": name, "setting": s, "grid": grid, "equivalents": budget,
                          "seed": seed, "peak_psnr": summary and summary["peak_psnr"],
@@ -126,7 +135,8 @@ def report():
     studies.write_table(OUT, "activations", rows,
                         ["phase", "activation", "setting", "grid", "equivalents", "seed", "peak PSNR (dB)"],
                         lambda r: [r["phase"], r["activation"], r["setting"] and tag(r["setting"]), r["grid"],
-                                   r["equivalents"], r["seed"], "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"])
+                                   r["equivalents"], r["seed"],
+                                   "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"])
     table, everywhere = by_grid([r for r in rows if r["phase"] == "study"])
     verdict = ("no activation yet: the study has not finished" if everywhere is None else
                f"within {TOLERANCE:g} dB of the best on every arrangement at every budget: "
