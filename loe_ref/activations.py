@@ -105,34 +105,32 @@ def gabor_backward(dout, cache):
     return dout * -(omega0 * xp.sin(omega0 * z) + 2.0 * sigma * sigma * z * c) * e
 
 
-#: Below this |omega0 z| sinc and its derivative are their Taylor series (exact to float64
-#: rounding there), which avoids dividing by u and the cancellation in u cos u - sin u.
+#: Below this |omega0 z| sinc's derivative is its Taylor series (exact to float64 rounding
+#: there), as the closed form cancels: cos u and sin(u) / u agree in their leading digits.
 SINC_SERIES = 0.1
 
 
 def sinc_forward(z, omega0):
     """phi(z) = sin(u) / u with u = omega0 z, and 1 at u = 0 (Saratchandran et al., 2024, sinc
-    activations for INRs). Returns out (P, C), cache (u, small, safe, s, omega0): u = omega0 z,
-    the mask small = |u| < SINC_SERIES, safe = u with 1 where small, s = sin(safe), all (P, C)."""
+    activations for INRs); the division is exact to rounding however small u is. Returns
+    out (P, C), cache (u, safe, out, omega0) with safe = u but 1 where u = 0, all (P, C)."""
     xp = xp_of(z)
     u = omega0 * z
-    small = xp.abs(u) < SINC_SERIES
-    safe = xp.where(small, 1.0, u)
-    s = xp.sin(safe)
-    out = s / safe
-    u2 = u[small] * u[small]                   # the series only where it is used
-    out[small] = 1.0 - u2 / 6.0 * (1.0 - u2 / 20.0 * (1.0 - u2 / 42.0 * (1.0 - u2 / 72.0)))
-    return out, (u, small, safe, s, omega0)
+    zero = u == 0
+    safe = xp.where(zero, 1.0, u)
+    out = xp.where(zero, 1.0, xp.sin(safe) / safe)
+    return out, (u, safe, out, omega0)
 
 
 def sinc_backward(dout, cache):
-    """dz = omega0 (u cos u - sin u) / u^2 dout (its series near 0), shape (P, C)."""
-    u, small, safe, s, omega0 = cache
+    """dz = omega0 (cos u - sinc u) / u dout, its series where |u| < SINC_SERIES, (P, C)."""
+    u, safe, out, omega0 = cache
     xp = xp_of(u)
-    slope = (safe * xp.cos(safe) - s) / (safe * safe)
-    us = u[small]
+    slope = (xp.cos(safe) - out) / safe
+    near = xp.flatnonzero(xp.abs(u) < SINC_SERIES)          # the series only where it is used
+    us = u.ravel()[near]
     u2 = us * us
-    slope[small] = -us / 3.0 * (1.0 - u2 / 10.0 * (1.0 - u2 / 28.0 * (1.0 - u2 / 54.0 * (1.0 - u2 / 88.0))))
+    slope.ravel()[near] = -us / 3.0 * (1.0 - u2 / 10.0 * (1.0 - u2 / 28.0 * (1.0 - u2 / 54.0 * (1.0 - u2 / 88.0))))
     return dout * omega0 * slope
 
 

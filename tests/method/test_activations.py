@@ -32,8 +32,8 @@ def test_activation_backward_matches_finite_differences(xp, name, P, C, omega0, 
 
 
 def test_sinc_is_smooth_across_its_series(xp):
-    """Near u = 0 sinc and its derivative are series: they meet the closed forms at the
-    switch and the derivative passes finite differences on both sides of it and at 0."""
+    """sinc is sin(u) / u down to u = 0, where it is 1; its derivative, a series near 0, passes
+    finite differences on both sides of the switch and at 0."""
     omega0 = 2.0
     u = np.array([[-SINC_SERIES * 1.0001, -SINC_SERIES * 0.9999, -1e-9, 0.0, 3e-5, SINC_SERIES * 0.9999,
                    SINC_SERIES * 1.0001, 2.0]])
