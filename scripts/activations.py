@@ -143,14 +143,17 @@ def report():
                + (", ".join(everywhere) or "none"))
     studies.write_table(OUT, "activations_by_grid", table, ["equivalents", "activation"] + list(GRIDS)
                         + ["worst gap (dB)"],
-                        lambda r: [r["equivalents"], r["activation"]] + [
-                            "-" if v is None else f"{v:.2f}" for v in [r[g] for g in GRIDS] + [r["worst_gap"]]],
-                        preface=f"Peak PSNR (dB), the mean of seeds {', '.join(map(str, SEEDS))}; {verdict}.\n\n")
+                        lambda r: [r["equivalents"], r["activation"]]
+                        + ["-" if r[g] is None else f"{r[g]:.2f} ({r['rank'][g]})" for g in GRIDS]
+                        + ["-" if r["worst_gap"] is None else f"{r['worst_gap']:.2f}"],
+                        preface=f"Peak PSNR (dB), the mean of seeds {', '.join(map(str, SEEDS))}, with its rank on "
+                                f"that arrangement at that budget; {verdict}.\n\n")
 
 
 def by_grid(rows):
     """The study's table, a row per budget and activation: the mean peak PSNR over the seeds on
-    each arrangement (None until every seed finished) and the worst gap to the best activation
+    each arrangement (None until every seed finished), its rank there among the activations
+    at that budget ("rank": {grid: 1 for the best}) and the worst gap to the best activation
     of an arrangement; and the activations within TOLERANCE of the best everywhere (None until
     every run finished)."""
     runs = {}
@@ -168,6 +171,10 @@ def by_grid(rows):
                 row["worst_gap"] = gap if row["worst_gap"] is None else max(row["worst_gap"], gap)
                 gaps.setdefault(name, []).append(gap)
         table.append(row)
+    for budget, grid in itertools.product(BUDGETS, GRIDS):
+        done = sorted((r for r in table if r["equivalents"] == budget and r[grid] is not None), key=lambda r: -r[grid])
+        for rank, r in enumerate(done, 1):
+            r.setdefault("rank", {})[grid] = rank
     complete = len(runs) == len(BUDGETS) * len(SEARCH) * len(GRIDS) and None not in mean.values()
     everywhere = [n for n in SEARCH if max(gaps[n]) <= TOLERANCE] if complete else None
     return table, everywhere

@@ -40,5 +40,8 @@ def test_the_answer_names_the_activations_within_the_tolerance_everywhere():
     assert everywhere == ["sine", "sine_siren"]
     worst = {(r["equivalents"], r["activation"]): r["worst_gap"] for r in table}
     assert abs(worst[(600, "sine")] - 0.4) < 1e-9 and abs(worst[(150, "leaky_relu")] - 2.0) < 1e-9
+    rank = {(r["equivalents"], r["activation"]): r["rank"] for r in table}
+    assert rank[(150, "sine_siren")]["gray_code"] == 2 and rank[(600, "sine_siren")]["gray_code"] == 1
+    assert rank[(600, "sine")]["gray_code"] == 2 and rank[(600, names[-1])]["quadtree"] == len(names)
     rows[0]["peak_psnr"] = None                                  # one run unfinished: no answer yet
     assert study.by_grid(rows)[1] is None
