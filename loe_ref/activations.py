@@ -47,18 +47,20 @@ def leaky_relu_backward(dout, cache):
 
 def finer_forward(z, omega0):
     """phi(z) = sin(omega0 (|z| + 1) z): FINER's variable-periodic sine (Liu et al., CVPR 2024),
-    whose frequency grows with |z|. Returns out (P, C), cache (z, omega0)."""
+    whose frequency grows with |z|. Returns out (P, C), cache (a, v, omega0) with a = |z| and
+    the argument v = omega0 (|z| + 1) z, both (P, C)."""
     xp = xp_of(z)
-    return xp.sin(omega0 * (xp.abs(z) + 1.0) * z), (z, omega0)
+    a = xp.abs(z)
+    v = omega0 * (a + 1.0) * z
+    return xp.sin(v), (a, v, omega0)
 
 
 def finer_backward(dout, cache):
-    """dz = dout omega0 (2 |z| + 1) cos(omega0 (|z| + 1) z), shape (P, C); (|z| + 1) z has the
-    derivative 2 |z| + 1, continuous at 0."""
-    z, omega0 = cache
-    xp = xp_of(z)
-    a = xp.abs(z)
-    return dout * (omega0 * (2.0 * a + 1.0)) * xp.cos(omega0 * (a + 1.0) * z)
+    """dz = dout omega0 (2 |z| + 1) cos(v), shape (P, C); (|z| + 1) z has the derivative
+    2 |z| + 1, continuous at 0."""
+    a, v, omega0 = cache
+    xp = xp_of(v)
+    return dout * (omega0 * (2.0 * a + 1.0)) * xp.cos(v)
 
 
 #: exp(-a) is taken as 0 from a = 40 on (exp(-40) = 4.2e-18), so that the product of two

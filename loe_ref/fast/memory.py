@@ -32,7 +32,7 @@ def plan_bytes(cfg, dtype):
 def cache_bytes(act, s):
     """Bytes per pre-activation entry that activation ``act``'s cache keeps until the backward
     pass (activations.PAIRS), with floats of ``s`` bytes and boolean masks of one."""
-    return {"sine": s, "leaky_relu": 1, "finer": s, "gauss": 2 * s, "gabor": 3 * s, "sinc": 3 * s}[act]
+    return {"sine": s, "leaky_relu": 1, "finer": 2 * s, "gauss": 2 * s, "gabor": 3 * s, "sinc": 3 * s}[act]
 
 
 def step_bytes(cfg, rows, dtype, backward=True):
