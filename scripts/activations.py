@@ -123,7 +123,7 @@ def report():
             rows.append({"phase": "search", "activation": name, "setting": s, "grid": SEARCH_GRID,
                          "equivalents": SEARCH_BUDGET, "seed": 0,
                          "peak_psnr": summary and summary["peak_psnr"], "seconds": summary and summary["seconds"],
-                         "finished": bool(summary)})
+                         "finished": bool(summary), "diverged": bool(summary and "diverged" in summary)})
     for name in SEARCH:
         s = chosen(name)
         for budget, seed, grid in itertools.product(BUDGETS, SEEDS, GRIDS):
@@ -131,12 +131,12 @@ def report():
                                              config(name, s, grid), run_options(budget, seed, s["lr"]))
             rows.append({"phase": "study", "activation": name, "setting": s, "grid": grid, "equivalents": budget,
                          "seed": seed, "peak_psnr": summary and summary["peak_psnr"],
-                         "seconds": summary and summary["seconds"], "finished": bool(summary)})
+                         "seconds": summary and summary["seconds"], "finished": bool(summary),
+                         "diverged": bool(summary and "diverged" in summary)})
     studies.write_table(OUT, "activations", rows,
                         ["phase", "activation", "setting", "grid", "equivalents", "seed", "peak PSNR (dB)"],
                         lambda r: [r["phase"], r["activation"], r["setting"] and tag(r["setting"]), r["grid"],
-                                   r["equivalents"], r["seed"],
-                                   "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"])
+                                   r["equivalents"], r["seed"], psnr_cell(r)])
     table, everywhere = by_grid([r for r in rows if r["phase"] == "study"])
     verdict = ("no activation yet: the study has not finished" if everywhere is None else
                f"within {TOLERANCE:g} dB of the best on every arrangement at every budget: "
@@ -148,6 +148,12 @@ def report():
                         + ["-" if r["worst_gap"] is None else f"{r['worst_gap']:.2f}"],
                         preface=f"Peak PSNR (dB), the mean of seeds {', '.join(map(str, SEEDS))}, with its rank on "
                                 f"that arrangement at that budget; {verdict}.\n\n")
+
+
+def psnr_cell(r):
+    """A run's peak PSNR, "-" until it finished, marked when the run diverged (before it: its peak)."""
+    peak = "-" if r["peak_psnr"] is None else f"{r['peak_psnr']:.2f}"
+    return f"{peak} (diverged)" if r["diverged"] else peak
 
 
 def by_grid(rows):
@@ -188,11 +194,11 @@ def main():
     if args.phase == "search":
         for name, s, out in studies.share(search_runs(), args.part):
             studies.train_row(out, config(name, s, SEARCH_GRID), run_options(SEARCH_BUDGET, 0, s["lr"]),
-                              f"search {name} {tag(s)}")
+                              f"search {name} {tag(s)}", keep_diverged=True)
     else:
         for name, s, out, budget, seed, grid in studies.share(study_runs(), args.part):
             studies.train_row(out, config(name, s, grid), run_options(budget, seed, s["lr"]),
-                              f"{name} {grid} E{budget} seed {seed}")
+                              f"{name} {grid} E{budget} seed {seed}", keep_diverged=True)
     report()
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from ..backend import BackendError
 from ..fast.workers import WorkerError
-from ..training.loop import TrainingError
+from ..training.loop import Diverged, TrainingError
 from . import checkpoint, folder, report
 from .files import write_json
 from .progress import Progress
@@ -141,11 +141,11 @@ def save_checkpoint(trainer, path):
     kept = "the last good checkpoint is kept" if os.path.exists(path) else "no checkpoint was written"
     bad = trainer.non_finite()
     if bad:
-        raise TrainingError(f"training state {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} became "
+        raise Diverged(f"training state {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} became "
                             f"non-finite by iteration {trainer.iteration}; {kept}; {trainer.likely_cause()}")
     try:
         trainer.check_divergence()
-    except TrainingError as exc:
-        raise TrainingError(f"{exc}; {kept}") from None
+    except Diverged as exc:
+        raise Diverged(f"{exc}; {kept}") from None
     params, extra, meta = trainer.training_state()
     checkpoint.save(path, params, trainer.cfg, extra=extra, meta=meta)

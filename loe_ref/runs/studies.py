@@ -10,8 +10,9 @@ import json
 import os
 import signal
 import sys
+from dataclasses import asdict
 
-from ..training.loop import Trainer
+from ..training.loop import Diverged, Trainer
 from . import folder
 from .files import write_json, write_text
 from .resume import load_resumable
@@ -79,10 +80,13 @@ def read_summary(out):
 def finished(out, cfg, opts):
     """The summary of run (cfg, opts) finished in folder ``out``, else None.
 
-    Finished: its summary counts ``opts.iters`` iterations; a checkpoint kept beside it
-    must be of the same run (resume.load_resumable raises CheckpointError otherwise).
+    Finished: its summary counts ``opts.iters`` iterations, or records that this very run
+    diverged (``train_row`` with ``keep_diverged``); a checkpoint kept beside it must be of
+    the same run (resume.load_resumable raises CheckpointError otherwise).
     """
     summary = read_summary(out)
+    if summary and "diverged" in summary:
+        return summary if summary.get("run") == run_key(cfg, opts) else None
     if not summary or summary.get("iterations") != opts.iters:
         return None
     if os.path.exists(os.path.join(out, folder.CHECKPOINT)):
@@ -90,10 +94,18 @@ def finished(out, cfg, opts):
     return summary
 
 
-def train_row(out, cfg, opts, label):
+def run_key(cfg, opts):
+    """What identifies a run: its model and training options, as JSON would hold them."""
+    return json.loads(json.dumps({"model": asdict(cfg), "training": asdict(opts)}))
+
+
+def train_row(out, cfg, opts, label, keep_diverged=False):
     """The summary of a study's run (cfg, opts) in folder ``out``: reused when it finished
     there, resumed from its checkpoint when it began there, else trained from the start.
 
+    ``keep_diverged``: a run that diverges is an outcome of the study (a search's rate too
+    high), not a fault: its summary records the reason, the iteration and the peak PSNR
+    before it, and the study goes on; otherwise Diverged is raised.
     Raises Stopped when a signal stopped it (its checkpoint is written).
     """
     done = finished(out, cfg, opts)
@@ -101,7 +113,18 @@ def train_row(out, cfg, opts, label):
         return done
     ckpt = os.path.join(out, folder.CHECKPOINT)
     trainer = Trainer(cfg, opts)
-    outcome = train_in_folder(trainer, out, resume=ckpt if os.path.exists(ckpt) else None, quiet=True, label=label)
+    try:
+        outcome = train_in_folder(trainer, out, resume=ckpt if os.path.exists(ckpt) else None, quiet=True,
+                                  label=label)
+    except Diverged as exc:
+        if not keep_diverged:
+            raise
+        summary = {"diverged": " ".join(str(exc).split()), "iterations": trainer.iteration,
+                   "peak_psnr": trainer.best[0] if trainer.history else None, "seconds": round(trainer.elapsed, 3),
+                   "run": run_key(cfg, opts)}
+        os.makedirs(out, exist_ok=True)
+        write_json(os.path.join(out, folder.SUMMARY), summary)
+        return summary
     if not outcome.completed:
         raise Stopped(outcome.exit_code - 128, trainer.iteration, out)
     return outcome.summary

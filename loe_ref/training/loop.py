@@ -25,6 +25,10 @@ class TrainingError(RuntimeError):
     """Training cannot go on (a diverged loss, a checkpoint that does not fit)."""
 
 
+class Diverged(TrainingError):
+    """The loss or the training state stopped being finite, or the loss exploded."""
+
+
 #: One evaluation of the history: the iteration, the step's batch loss, the whole signal's
 #: PSNR (dB), the seconds of training so far, and a video's PSNR of every frame (else None).
 Evaluation = namedtuple("Evaluation", "iteration loss psnr seconds frames", defaults=(None,))
@@ -185,16 +189,16 @@ class Trainer:
         return Evaluation(self.iteration, loss, value, round(self.elapsed, 3), frames)
 
     def check_divergence(self, loss=None):
-        """Raise TrainingError when ``loss`` (default: the last step's) is not finite, or grew
+        """Raise Diverged when ``loss`` (default: the last step's) is not finite, or grew
         past DIVERGED times the run's first step's (the untrained network's): the run diverged."""
         if loss is None:
             if self.last_loss is None:
                 return
             loss = float(self.last_loss)
         if not math.isfinite(loss):
-            raise TrainingError(f"the loss became {loss} at iteration {self.iteration}; {self.likely_cause()}")
+            raise Diverged(f"the loss became {loss} at iteration {self.iteration}; {self.likely_cause()}")
         if self.first_loss is not None and loss > DIVERGED * self.first_loss:
-            raise TrainingError(f"the loss grew to {loss:.3g} at iteration {self.iteration}, more than {DIVERGED} x "
+            raise Diverged(f"the loss grew to {loss:.3g} at iteration {self.iteration}, more than {DIVERGED} x "
                                 f"the first step's {self.first_loss:.3g}: the run diverged; {self.likely_cause()}")
 
     def likely_cause(self):

@@ -11,3 +11,27 @@ def test_share_splits_the_runs_among_processes():
     for bad in ("2/2", "-1/2", "x", "1/0"):
         with pytest.raises(ValueError, match="`part`"):
             studies.share(runs, bad)
+
+
+def _run(lr):
+    from loe_ref.network import Config
+    from loe_ref.training.options import TrainOptions
+    return Config(layers=2, hidden=8), TrainOptions(image="coins", size=[12, 10], iters=40, lr=lr, eval_every=2,
+                                                     checkpoint_every=1000, batch=0)
+
+
+def test_a_diverged_run_is_kept_as_an_outcome_of_its_study(tmp_path, capsys):
+    """With keep_diverged the run's summary records it, finished() reuses it for the same run
+    only, and the study goes on; without it the divergence is raised."""
+    from loe_ref.training.loop import Diverged
+    cfg, opts = _run(1e12)
+    with pytest.raises(Diverged):
+        studies.train_row(str(tmp_path / "raised"), cfg, opts, "raised")
+    out = str(tmp_path / "kept")
+    summary = studies.train_row(out, cfg, opts, "kept", keep_diverged=True)
+    assert "`lr`" in summary["diverged"] and summary["iterations"] == 2 and summary["peak_psnr"] is None
+    assert studies.finished(out, cfg, opts) == summary
+    assert studies.train_row(out, cfg, opts, "kept", keep_diverged=True) == summary       # reused, not rerun
+    other_cfg, other_opts = _run(1e11)
+    assert studies.finished(out, other_cfg, other_opts) is None
+    assert studies.finished(out, cfg, other_opts) is None

@@ -45,3 +45,9 @@ def test_the_answer_names_the_activations_within_the_tolerance_everywhere():
     assert rank[(600, "sine")]["gray_code"] == 2 and rank[(600, names[-1])]["quadtree"] == len(names)
     rows[0]["peak_psnr"] = None                                  # one run unfinished: no answer yet
     assert study.by_grid(rows)[1] is None
+
+
+def test_a_diverged_run_shows_its_peak_before_it():
+    study = load_script("activations")
+    assert study.psnr_cell({"peak_psnr": 12.345, "diverged": True}) == "12.35 (diverged)"
+    assert study.psnr_cell({"peak_psnr": None, "diverged": False}) == "-"
