@@ -119,7 +119,7 @@ def parts(batch, repeats=200):
     from loe_ref.fast.network import backward, forward
     from loe_ref.fast.routing import plan_for
     from loe_ref.fast.shards import SHARD_ROWS, sse_and_grads
-    from loe_ref.grids import pixel_coords_at
+    from loe_ref.fast.grid import pixel_coords_at
     from loe_ref.network import Config
     from loe_ref.training.loop import Trainer
     from loe_ref.training.options import TrainOptions

@@ -124,7 +124,7 @@ class BatchTwin:
     def step_pixels(self, idx, shape, target, lr):
         """One Adam step on the pixels ``idx`` (host indices) of an image of ``shape``, whose
         targets (pixels, C) are the tensor ``target``; returns the batch's loss."""
-        from loe_ref.grids import pixel_coords_at
+        from loe_ref.fast.grid import pixel_coords_at
         p = self.torch.from_numpy(pixel_coords_at(idx, shape, np.float32))
         return self.step(p, target[self.torch.from_numpy(idx)], lr)
 

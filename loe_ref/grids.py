@@ -27,21 +27,6 @@ def pixel_coords(shape, dtype=np.float64):
     return np.stack([m.ravel() for m in mesh], axis=1).astype(dtype)
 
 
-def pixel_coords_at(flat, shape, dtype=np.float64):
-    """Pixel-centre coordinates (P, d) of the pixels with C-order flat indices ``flat`` (P,).
-
-    Equal to ``pixel_coords(shape)[flat]`` without building the whole grid, so batches
-    and chunks of a large signal cost memory in proportion to their own size.
-    """
-    xp = xp_of(flat)
-    cols, rest = [], flat
-    for size in reversed(shape):
-        cols.append((rest % size).astype(dtype) + 0.5)
-        cols[-1] /= size
-        rest = rest // size
-    return xp.stack(cols[::-1], axis=1)
-
-
 def grid_coords(p, scale):
     """g = s * p (P, d), the coordinates the grids read; p itself when ``scale`` is None (every
     s_k = 1). Column by column with host scalars: nothing crosses to a device."""
@@ -100,6 +85,6 @@ def expert_maps(shape, alpha, beta, tile, window=None, scale=None):
     else:
         out = tuple(min(w, s) for w, s in zip(window, shape))
         local = np.stack(np.meshgrid(*[np.arange(w) for w in out], indexing="ij"), axis=-1).reshape(-1, len(shape))
-        p = pixel_coords_at(np.ravel_multi_index(local.T, shape), shape)
+        p = (local + 0.5) / np.asarray(shape, dtype=np.float64)
     g = grid_coords(p, scale)
     return np.stack([nearest_expert(g, a, b, tile) for a, b in zip(alpha, beta)]).reshape((len(alpha),) + out)

@@ -12,12 +12,11 @@ import os
 import numpy as np
 
 from ..backend import to_device, to_host
-from ..grids import pixel_coords_at
 from ..losses import psnr, squared_error_rows
 from . import shards
 from .cpu import keep_freed_memory, single_threaded_blas, usable_cpus
 from .flat import FlatAdam, flat_views
-from .grid import GridEvaluator, chunked_predictions
+from .grid import GridEvaluator, chunked_predictions, pixel_coords_at
 from .memory import check_device_memory, check_memory
 from .routing import expert_table
 from .workers import Workers, worker_count

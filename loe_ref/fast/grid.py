@@ -7,13 +7,27 @@ evaluated again and again (training), ``GridEvaluator`` builds the whole grid's 
 import numpy as np
 
 from ..backend import to_host, xp_of
-from ..grids import pixel_coords_at
 from ..losses import psnr_from_mse, squared_error_rows, squared_error_sum
 from . import shards
 
 #: Largest image whose routing plans are kept between evaluations (about 110 bytes a pixel
 #: for the paper's network: 120 MiB at this size).
 PLAN_CACHE_PIXELS = 2 ** 20
+
+
+def pixel_coords_at(flat, shape, dtype=np.float64):
+    """Pixel-centre coordinates (P, d) of the pixels with C-order flat indices ``flat`` (P,).
+
+    Equal to ``grids.pixel_coords(shape)[flat]`` without building the whole grid, so batches
+    and chunks of a large signal cost memory in proportion to their own size.
+    """
+    xp = xp_of(flat)
+    cols, rest = [], flat
+    for size in reversed(shape):
+        cols.append((rest % size).astype(dtype) + 0.5)
+        cols[-1] /= size
+        rest = rest // size
+    return xp.stack(cols[::-1], axis=1)
 
 
 def chunked_predictions(params, cfg, shape, chunk=65536):

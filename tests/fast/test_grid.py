@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from loe_ref.backend import to_host
-from loe_ref.fast.grid import GridEvaluator, chunked_predictions
+from loe_ref.fast.grid import GridEvaluator, chunked_predictions, pixel_coords_at
 from loe_ref.fast.network import forward
 from loe_ref.fast.routing import plan_for
 from loe_ref.grids import pixel_coords
@@ -79,3 +79,10 @@ def test_a_videos_frames_errors_add_up_to_its_whole(xp, cached, monkeypatch):
     np.testing.assert_allclose(frames, rows.reshape(5, 42).sum(axis=1), rtol=1e-12)
     assert frames.shape == (5,) and engine.psnr() == pytest.approx(10 * np.log10(y.size / frames.sum()), rel=1e-12)
     engine.close()
+
+
+def test_pixel_coords_at_matches_the_full_grid():
+    for shape in [(7,), (5, 6), (3, 4, 5)]:
+        full = pixel_coords(shape)
+        idx = np.random.default_rng(0).integers(0, full.shape[0], 40)
+        np.testing.assert_array_equal(pixel_coords_at(idx, shape), full[idx])

@@ -6,7 +6,6 @@ from loe_ref.grids import (
     expert_maps,
     nearest_expert,
     pixel_coords,
-    pixel_coords_at,
 )
 
 S, L = 512, 9
@@ -64,8 +63,9 @@ def test_bad_arrangement(args, match):
         arrangement(*args)
 
 
-def test_pixel_coords_at_matches_the_full_grid():
-    for shape in [(7,), (5, 6), (3, 4, 5)]:
-        full = pixel_coords(shape)
-        idx = np.random.default_rng(0).integers(0, full.shape[0], 40)
-        np.testing.assert_array_equal(pixel_coords_at(idx, shape), full[idx])
+def test_an_expert_maps_window_is_the_full_maps_corner():
+    alpha, beta = arrangement("gray_code", 5, 2)
+    for shape, window, scale in [((40, 30), (8, 50), None), ((9, 10, 11), (3, 4, 5), [2.0, 1.0, 0.5])]:
+        full = expert_maps(shape, alpha, beta, 2, scale=scale)
+        corner = expert_maps(shape, alpha, beta, 2, window=window, scale=scale)
+        np.testing.assert_array_equal(corner, full[(slice(None),) + tuple(slice(0, w) for w in window)])
