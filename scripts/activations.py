@@ -40,8 +40,9 @@ TOLERANCE = 0.5
 #: its scale parameter where it has one). SIREN's family searches around SIREN's rate 1e-4,
 #: up to 1e-3 since 3e-4 topped the first grid; the Gaussian's and the Gabor wavelet's down to
 #: 1e-3 and 3e-4, since their lowest rate topped their first grids; the Gabor wavelet's
-#: (omega0, sigma) down to (2.5, 0.5), since (5, 1), its smallest, topped its first grid;
-#: sinc's rate down to 1e-3, since 3e-3 topped its first grid.
+#: (omega0, sigma) down to (2.5, 0.5) and then (1.25, 0.25), since its smallest pair topped
+#: its grid twice ((5, 1), then (2.5, 0.5)); sinc's rate down to 1e-3, since 3e-3 topped
+#: its first grid.
 SEARCH = {
     "sine": (dict(act="sine"), dict(lr=[3e-3, 8e-3, 2e-2])),
     "sine_siren": (dict(act="sine", init="siren", omega0=30.0), dict(lr=[3e-5, 1e-4, 3e-4, 1e-3])),
@@ -49,7 +50,7 @@ SEARCH = {
     "finer": (dict(act="finer", init="finer", omega0=30.0), dict(lr=[3e-5, 1e-4, 3e-4, 1e-3], first_bias=[1.0, 5.0])),
     "gauss": (dict(act="gauss"), dict(lr=[1e-3, 3e-3, 8e-3, 2e-2], sigma=[1.0, 3.0, 10.0])),
     "gabor": (dict(act="gabor"), dict(lr=[3e-4, 1e-3, 3e-3, 8e-3],
-                                      omega0_sigma=[(2.5, 0.5), (5.0, 1.0), (10.0, 3.0), (20.0, 10.0)])),
+                                      omega0_sigma=[(1.25, 0.25), (2.5, 0.5), (5.0, 1.0), (10.0, 3.0), (20.0, 10.0)])),
     "sinc": (dict(act="sinc"), dict(lr=[1e-3, 3e-3, 8e-3, 2e-2], omega0=[1.0, 3.0, 10.0])),
 }
 
