@@ -140,8 +140,10 @@ def report():
                         ["phase", "activation", "setting", "grid", "equivalents", "seed", "peak PSNR (dB)"],
                         lambda r: [r["phase"], r["activation"], r["setting"] and tag(r["setting"]), r["grid"],
                                    r["equivalents"], r["seed"], psnr_cell(r)])
-    table, everywhere = by_grid([r for r in rows if r["phase"] == "study"])
-    verdict = ("no activation yet: the study has not finished" if everywhere is None else
+    study = [r for r in rows if r["phase"] == "study"]
+    table, everywhere = by_grid(study)
+    verdict = (f"no activation yet: {sum(r['finished'] for r in study)} of the study's {len(study)} runs have finished"
+               if everywhere is None else
                f"within {TOLERANCE:g} dB of the best on every arrangement at every budget: "
                + (", ".join(everywhere) or "none"))
     studies.write_table(OUT, "activations_by_grid", table, ["equivalents", "activation"] + list(GRIDS)
