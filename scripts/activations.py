@@ -10,7 +10,8 @@ linear decay to 0, beta2 0.8), each budget with its own schedule. Two phases:
   arrangement only, fine_to_coarse (the paper's default), at 150 equivalents, seed 0, by
   peak PSNR over the small grid ``SEARCH``; then frozen, so no activation is tuned per grid;
 - study: the chosen setting of every activation on the four arrangements (quadtree,
-  fine_to_coarse, coarse_to_fine, gray_code) at 150 and 600 equivalents, seeds 0 and 1.
+  fine_to_coarse, coarse_to_fine, gray_code) at 150 and 600 equivalents, seeds 0 and 1;
+  its run on fine_to_coarse at 150 equivalents with seed 0 is the search's own run.
 
 Finished runs are reused and unfinished ones resume (studies.train_row), so the same command
 continues an interrupted study; ``--part k/n`` takes every n-th run from the k-th (one
@@ -103,7 +104,11 @@ def chosen(name):
     return best[0]
 
 
-def study_dir(budget, seed, grid, name):
+def study_dir(budget, seed, grid, name, setting):
+    """The folder of a study's run; on the search's arrangement, budget and seed it is the
+    search's run of the chosen setting, the very same run (same configuration and options)."""
+    if (budget, seed, grid) == (SEARCH_BUDGET, 0, SEARCH_GRID):
+        return search_dir(name, setting)
     return os.path.join(OUT, "study", f"E{budget}_seed{seed}", grid, name)
 
 
@@ -113,7 +118,7 @@ def study_runs():
     unfinished = [name for name, s in settings_of.items() if s is None]
     if unfinished:
         raise ValueError(f"the search of {', '.join(unfinished)} is not finished; run --phase search first")
-    return [(name, settings_of[name], study_dir(budget, seed, grid, name), budget, seed, grid)
+    return [(name, settings_of[name], study_dir(budget, seed, grid, name, settings_of[name]), budget, seed, grid)
             for budget, seed, name, grid in itertools.product(BUDGETS, SEEDS, SEARCH, GRIDS)]
 
 
@@ -130,7 +135,7 @@ def report():
     for name in SEARCH:
         s = chosen(name)
         for budget, seed, grid in itertools.product(BUDGETS, SEEDS, GRIDS):
-            summary = s and studies.finished(study_dir(budget, seed, grid, name),
+            summary = s and studies.finished(study_dir(budget, seed, grid, name, s),
                                              config(name, s, grid), run_options(budget, seed, s["lr"]))
             rows.append({"phase": "study", "activation": name, "setting": s, "grid": grid, "equivalents": budget,
                          "seed": seed, "peak_psnr": summary and summary["peak_psnr"],

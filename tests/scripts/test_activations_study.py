@@ -26,6 +26,9 @@ def test_study_waits_for_the_search_then_runs_the_short_budget_first(tmp_path, m
     n = len(study.SEARCH) * len(study.GRIDS) * len(study.SEEDS)
     assert len(runs) == len({r[2] for r in runs}) == n * len(study.BUDGETS)
     assert {r[3] for r in runs[:n]} == {min(study.BUDGETS)}
+    searched = [r for r in runs if (r[3], r[4], r[5]) == (study.SEARCH_BUDGET, 0, study.SEARCH_GRID)]
+    assert len(searched) == len(study.SEARCH)
+    assert all(r[2] == study.search_dir(r[0], study.chosen(r[0])) for r in searched)    # the search's own run
 
 
 def test_the_answer_names_the_activations_within_the_tolerance_everywhere():
