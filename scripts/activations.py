@@ -9,8 +9,9 @@ linear decay to 0, beta2 0.8), each budget with its own schedule. Two phases:
 - search: each activation's rate (and its scale parameter, where it has one) chosen on one
   arrangement only, fine_to_coarse (the paper's default), at 150 equivalents, seed 0, by
   peak PSNR over the small grid ``SEARCH``; then frozen, so no activation is tuned per grid;
-- study: the chosen setting of every activation on the four arrangements (quadtree,
-  fine_to_coarse, coarse_to_fine, gray_code) at 150 and 600 equivalents, seeds 0 and 1;
+- study: the chosen setting of every activation on the three distinct arrangements
+  (quadtree, which is also coarse_to_fine, fine_to_coarse and gray_code) at 150 and 600
+  equivalents, seeds 0 and 1;
   its run on fine_to_coarse at 150 equivalents with seed 0 is the search's own run.
 
 Finished runs are reused and unfinished ones resume (studies.train_row), so the same command
@@ -33,7 +34,9 @@ from loe_ref.training.options import TrainOptions
 
 PIXELS = 512 * 512
 OUT = "results/activations_512"
-GRIDS = ("quadtree", "fine_to_coarse", "coarse_to_fine", "gray_code")
+#: The distinct arrangements: coarse_to_fine is quadtree's other name (grids.arrangement), and
+#: the study's first five coarse_to_fine runs repeated quadtree's to the last digit.
+GRIDS = ("quadtree", "fine_to_coarse", "gray_code")
 SEARCH_GRID, SEARCH_BUDGET, BUDGETS, SEEDS = "fine_to_coarse", 150, (150, 600), (0, 1)
 #: How far below the best of its arrangement and budget an activation may be, in dB, to count as working there.
 TOLERANCE = 0.5
@@ -157,7 +160,7 @@ def report():
                         + ["-" if r[g] is None else f"{r[g]:.2f} ({r['rank'][g]})" for g in GRIDS]
                         + ["-" if r["worst_gap"] is None else f"{r['worst_gap']:.2f}"],
                         preface=f"Peak PSNR (dB), the mean of seeds {', '.join(map(str, SEEDS))}, with its rank on "
-                                f"that arrangement at that budget; {verdict}.\n\n")
+                                f"that arrangement at that budget (quadtree is also coarse_to_fine); {verdict}.\n\n")
 
 
 def psnr_cell(r):
