@@ -90,6 +90,12 @@ def search_dir(name, setting):
     return os.path.join(OUT, "search", name, tag(setting))
 
 
+def search_summary(name, setting):
+    """The summary of the search's run of ``setting``, None until it finished."""
+    return studies.finished(search_dir(name, setting), config(name, setting, SEARCH_GRID),
+                            run_options(SEARCH_BUDGET, 0, setting["lr"]))
+
+
 def search_runs():
     return [(name, s, search_dir(name, s)) for name in SEARCH for s in settings(name)]
 
@@ -98,8 +104,7 @@ def chosen(name):
     """The search's best setting of ``name`` by peak PSNR (None until its runs finished)."""
     best = None
     for s in settings(name):
-        summary = studies.finished(search_dir(name, s), config(name, s, SEARCH_GRID),
-                                   run_options(SEARCH_BUDGET, 0, s["lr"]))
+        summary = search_summary(name, s)
         if summary is None:
             return None
         if best is None or (summary["peak_psnr"] or 0) > best[1]:
@@ -129,8 +134,7 @@ def report():
     rows = []
     for name in SEARCH:
         for s in settings(name):
-            summary = studies.finished(search_dir(name, s), config(name, s, SEARCH_GRID),
-                                       run_options(SEARCH_BUDGET, 0, s["lr"]))
+            summary = search_summary(name, s)
             rows.append({"phase": "search", "activation": name, "setting": s, "grid": SEARCH_GRID,
                          "equivalents": SEARCH_BUDGET, "seed": 0,
                          "peak_psnr": summary and summary["peak_psnr"], "seconds": summary and summary["seconds"],
