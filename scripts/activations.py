@@ -15,12 +15,13 @@ linear decay to 0, beta2 0.8), each budget with its own schedule. Two phases:
   its run on fine_to_coarse at 150 equivalents with seed 0 is the search's own run.
 
 Finished runs are reused and unfinished ones resume (studies.train_row), so the same command
-continues an interrupted study; ``--part k/n`` takes every n-th run from the k-th (one
-process per core); --report only tabulates. Records: results/activations_512/.
+continues an interrupted study. Processes that run the same phase share its runs: each
+takes the next run that no other trains, so one process per core keeps every core busy to
+the end; ``--part k/n`` instead takes every n-th run from the k-th; --report only
+tabulates. Records: results/activations_512/.
 
-    taskset -c 0 python scripts/activations.py --phase search --part 0/2
-    taskset -c 1 python scripts/activations.py --phase search --part 1/2
-    taskset -c 0 python scripts/activations.py --phase study --part 0/2     # after the search
+    taskset -c 0 python scripts/activations.py --phase study &    # after the search
+    taskset -c 1 python scripts/activations.py --phase study &
     python scripts/activations.py --report
 """
 import itertools
@@ -211,11 +212,11 @@ def main():
     if args.phase == "search":
         for name, s, out in studies.share(search_runs(), args.part):
             studies.train_row(out, config(name, s, SEARCH_GRID), run_options(SEARCH_BUDGET, 0, s["lr"]),
-                              f"search {name} {tag(s)}", keep_diverged=True)
+                              f"search {name} {tag(s)}", keep_diverged=True, skip_busy=True)
     else:
         for name, s, out, budget, seed, grid in studies.share(study_runs(), args.part):
             studies.train_row(out, config(name, s, grid), run_options(budget, seed, s["lr"]),
-                              f"{name} {grid} E{budget} seed {seed}", keep_diverged=True)
+                              f"{name} {grid} E{budget} seed {seed}", keep_diverged=True, skip_busy=True)
     report()
 
 

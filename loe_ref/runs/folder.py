@@ -40,6 +40,10 @@ class RunDirError(ValueError):
     """An output folder that cannot take this run."""
 
 
+class FolderInUse(RunDirError):
+    """An output folder that another living process trains in."""
+
+
 def prepare(out, overwrite=False, resuming_here=False):
     """Make ``out`` ready for one run: refuse another run's folder, clear stale temporaries.
 
@@ -98,7 +102,7 @@ class FolderLock:
             handle.seek(0)
             pid = handle.read().strip()
             handle.close()
-            raise RunDirError(f"output folder {self.out!r} is in use by another process"
+            raise FolderInUse(f"output folder {self.out!r} is in use by another process"
                               f"{f' (pid {pid})' if pid else ''}; wait for it to end, or choose another `out`")
         handle.seek(0)
         handle.truncate()

@@ -99,13 +99,15 @@ def run_key(cfg, opts):
     return json.loads(json.dumps({"model": asdict(cfg), "training": asdict(opts)}))
 
 
-def train_row(out, cfg, opts, label, keep_diverged=False):
+def train_row(out, cfg, opts, label, keep_diverged=False, skip_busy=False):
     """The summary of a study's run (cfg, opts) in folder ``out``: reused when it finished
     there, resumed from its checkpoint when it began there, else trained from the start.
 
     ``keep_diverged``: a run that diverges is an outcome of the study (a search's rate too
     high), not a fault: its summary records the reason, the iteration and the peak PSNR
     before it, and the study goes on; otherwise Diverged is raised.
+    ``skip_busy``: a run that another process trains is left to it (None is returned), so
+    processes that run the same study share its runs; otherwise FolderInUse is raised.
     Raises Stopped when a signal stopped it (its checkpoint is written).
     """
     done = finished(out, cfg, opts)
@@ -116,6 +118,11 @@ def train_row(out, cfg, opts, label, keep_diverged=False):
     try:
         outcome = train_in_folder(trainer, out, resume=ckpt if os.path.exists(ckpt) else None, quiet=True,
                                   label=label)
+    except folder.FolderInUse as exc:
+        if not skip_busy:
+            raise
+        print(f"== {label}: skipped, {str(exc).split('; ')[0]}", flush=True)
+        return None
     except Diverged as exc:
         if not keep_diverged:
             raise

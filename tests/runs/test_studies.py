@@ -1,4 +1,6 @@
 """loe_ref/runs/studies.py: how a study's runs are shared among processes."""
+import os
+
 import pytest
 
 from loe_ref.runs import studies
@@ -35,3 +37,18 @@ def test_a_diverged_run_is_kept_as_an_outcome_of_its_study(tmp_path, capsys):
     other_cfg, other_opts = _run(1e11)
     assert studies.finished(out, other_cfg, other_opts) is None
     assert studies.finished(out, cfg, other_opts) is None
+
+
+def test_a_run_that_another_process_trains_is_skipped_only_when_asked(tmp_path, capsys):
+    """Processes sharing a study leave a busy run to its owner (None, nothing written);
+    otherwise the busy folder is refused. Once free, the run trains."""
+    from loe_ref.runs import folder
+    cfg, opts = _run(1e-2)
+    out = str(tmp_path / "row")
+    with folder.FolderLock(out):                          # another open file: flock refuses it
+        assert studies.train_row(out, cfg, opts, "busy", skip_busy=True) is None
+        with pytest.raises(folder.FolderInUse, match="in use by another process"):
+            studies.train_row(out, cfg, opts, "busy")
+    assert "== busy: skipped, output folder" in capsys.readouterr().out
+    assert os.listdir(out) == [folder.LOCK_FILE]
+    assert studies.train_row(out, cfg, opts, "free", skip_busy=True)["iterations"] == opts.iters
