@@ -155,10 +155,12 @@ def report():
                                    r["equivalents"], r["seed"], psnr_cell(r)])
     study = [r for r in rows if r["phase"] == "study"]
     table, everywhere = by_grid(study)
-    verdict = (f"no activation yet: {sum(r['finished'] for r in study)} of the study's {len(study)} runs have finished"
-               if everywhere is None else
-               f"within {TOLERANCE:g} dB of the best on every arrangement at every budget: "
-               + (", ".join(everywhere) or "none"))
+    at = "; ".join(f"at {b} equivalents " + ("not yet known" if names is None else ", ".join(names) or "none")
+                   for b, names in everywhere.items())
+    both = answer(everywhere)
+    verdict = (f"within {TOLERANCE:g} dB of the best on every arrangement: {at}; at every budget: "
+               + ("not yet known" if both is None else ", ".join(both) or "none")
+               + f" ({sum(r['finished'] for r in study)} of the study's {len(study)} runs have finished)")
     studies.write_table(OUT, "activations_by_grid", table, ["equivalents", "activation"] + list(GRIDS)
                         + ["worst gap (dB)"],
                         lambda r: [r["equivalents"], r["activation"]]
@@ -178,8 +180,8 @@ def by_grid(rows):
     """The study's table, a row per budget and activation: the mean peak PSNR over the seeds on
     each arrangement (None until every seed finished), its rank there among the activations
     at that budget ("rank": {grid: 1 for the best}) and the worst gap to the best activation
-    of an arrangement; and the activations within TOLERANCE of the best everywhere (None until
-    every run finished)."""
+    of an arrangement; and for each budget the activations within TOLERANCE of the best on
+    every arrangement (None until that budget's runs finished)."""
     runs = {}
     for r in rows:
         runs.setdefault((r["equivalents"], r["activation"], r["grid"]), []).append(r["peak_psnr"])
@@ -199,9 +201,21 @@ def by_grid(rows):
         done = sorted((r for r in table if r["equivalents"] == budget and r[grid] is not None), key=lambda r: -r[grid])
         for rank, r in enumerate(done, 1):
             r.setdefault("rank", {})[grid] = rank
-    complete = len(runs) == len(BUDGETS) * len(SEARCH) * len(GRIDS) and None not in mean.values()
-    everywhere = [n for n in SEARCH if max(gaps[n]) <= TOLERANCE] if complete else None
+    everywhere = {}
+    for budget in BUDGETS:
+        means = [mean.get((budget, n, g)) for n, g in itertools.product(SEARCH, GRIDS)]
+        everywhere[budget] = None if None in means else [
+            r["activation"] for r in table if r["equivalents"] == budget and r["worst_gap"] <= TOLERANCE]
     return table, everywhere
+
+
+def answer(everywhere):
+    """The activations within TOLERANCE of the best on every arrangement at every budget, from
+    ``by_grid``'s per-budget lists; None while unknown (settled early when the budgets that
+    finished leave none)."""
+    known = [names for names in everywhere.values() if names is not None]
+    common = [n for n in SEARCH if all(n in names for names in known)]
+    return common if not common or len(known) == len(everywhere) else None
 
 
 def main():

@@ -40,14 +40,22 @@ def test_the_answer_names_the_activations_within_the_tolerance_everywhere():
             psnr = 39.7 if grid != "gray_code" or budget != 600 else 40.4   # 0.3 below, and once ahead
         rows.append({"equivalents": budget, "seed": seed, "activation": name, "grid": grid, "peak_psnr": psnr})
     table, everywhere = study.by_grid(rows)
-    assert everywhere == ["sine", "sine_siren"]
+    assert everywhere == {150: ["sine", "sine_siren"], 600: ["sine", "sine_siren"]}
+    assert study.answer(everywhere) == ["sine", "sine_siren"]
     worst = {(r["equivalents"], r["activation"]): r["worst_gap"] for r in table}
     assert abs(worst[(600, "sine")] - 0.4) < 1e-9 and abs(worst[(150, "leaky_relu")] - 2.0) < 1e-9
     rank = {(r["equivalents"], r["activation"]): r["rank"] for r in table}
     assert rank[(150, "sine_siren")]["gray_code"] == 2 and rank[(600, "sine_siren")]["gray_code"] == 1
     assert rank[(600, "sine")]["gray_code"] == 2 and rank[(600, names[-1])]["quadtree"] == len(names)
     rows[0]["peak_psnr"] = None                                  # one run unfinished: no answer yet
-    assert study.by_grid(rows)[1] is None
+    assert study.by_grid(rows)[1] == {150: None, 600: ["sine", "sine_siren"]}
+    assert study.answer(study.by_grid(rows)[1]) is None
+    for r in rows:                                               # 150 finished with none everywhere: settled
+        if r["equivalents"] == 150:
+            r["peak_psnr"] = 40.0 - names.index(r["activation"]) + (r["grid"] == "gray_code") * 2 * names.index(r["activation"])
+    rows[-1]["peak_psnr"] = None
+    _, everywhere = study.by_grid(rows)
+    assert everywhere == {150: [], 600: None} and study.answer(everywhere) == []
 
 
 def test_a_diverged_run_shows_its_peak_before_it():
