@@ -186,7 +186,7 @@ def by_grid(rows):
     for r in rows:
         runs.setdefault((r["equivalents"], r["activation"], r["grid"]), []).append(r["peak_psnr"])
     mean = {k: None if None in v else sum(v) / len(v) for k, v in runs.items()}
-    table, gaps = [], {}
+    table = []
     for budget, name in itertools.product(BUDGETS, SEARCH):
         row = {"equivalents": budget, "activation": name, "worst_gap": None}
         for grid in GRIDS:
@@ -195,7 +195,6 @@ def by_grid(rows):
             if row[grid] is not None and None not in column:
                 gap = max(column) - row[grid]
                 row["worst_gap"] = gap if row["worst_gap"] is None else max(row["worst_gap"], gap)
-                gaps.setdefault(name, []).append(gap)
         table.append(row)
     for budget, grid in itertools.product(BUDGETS, GRIDS):
         done = sorted((r for r in table if r["equivalents"] == budget and r[grid] is not None), key=lambda r: -r[grid])
