@@ -101,16 +101,14 @@ def search_runs():
     return [(name, s, search_dir(name, s)) for name in SEARCH for s in settings(name)]
 
 
-def chosen(name):
-    """The search's best setting of ``name`` by peak PSNR (None until its runs finished)."""
-    best = None
-    for s in settings(name):
-        summary = search_summary(name, s)
-        if summary is None:
-            return None
-        if best is None or (summary["peak_psnr"] or 0) > best[1]:
-            best = (s, summary["peak_psnr"] or 0)
-    return best[0]
+def chosen(name, summaries=None):
+    """The search's best setting of ``name`` by peak PSNR (None until its runs finished);
+    ``summaries``: its settings' search summaries, in ``settings`` order, when already read."""
+    summaries = [search_summary(name, s) for s in settings(name)] if summaries is None else summaries
+    if any(summary is None for summary in summaries):
+        return None
+    peaks = [summary["peak_psnr"] or 0 for summary in summaries]
+    return list(settings(name))[peaks.index(max(peaks))]
 
 
 def study_dir(budget, seed, grid, name, setting):
@@ -132,16 +130,17 @@ def study_runs():
 
 
 def report():
-    rows = []
+    rows, best = [], {}
     for name in SEARCH:
-        for s in settings(name):
-            summary = search_summary(name, s)
+        summaries = [search_summary(name, s) for s in settings(name)]
+        best[name] = chosen(name, summaries)
+        for s, summary in zip(settings(name), summaries):
             rows.append({"phase": "search", "activation": name, "setting": s, "grid": SEARCH_GRID,
                          "equivalents": SEARCH_BUDGET, "seed": 0,
                          "peak_psnr": summary and summary["peak_psnr"], "seconds": summary and summary["seconds"],
                          "finished": bool(summary), "diverged": bool(summary and "diverged" in summary)})
     for name in SEARCH:
-        s = chosen(name)
+        s = best[name]
         for budget, seed, grid in itertools.product(BUDGETS, SEEDS, GRIDS):
             summary = s and studies.finished(study_dir(budget, seed, grid, name, s),
                                              config(name, s, grid), run_options(budget, seed, s["lr"]))

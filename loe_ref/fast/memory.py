@@ -62,20 +62,25 @@ def param_bytes(cfg, dtype):
 OVERHEAD = 48 * 2 ** 20
 
 
+def grid_bytes(cfg, pixels, dtype):
+    """The pixel grid's cached plans and coordinates (none above grid.PLAN_CACHE_PIXELS), and
+    while the coordinates are made, the flat pixel index with its quotient and remainder
+    (int64) and a column's two temporaries per axis."""
+    if pixels > PLAN_CACHE_PIXELS:
+        return 0
+    s, d = np.dtype(dtype).itemsize, cfg.in_dims
+    return pixels * (plan_bytes(cfg, dtype) + d * s + 24 + 2 * d * s)
+
+
 def fixed_bytes(cfg, pixels, batch, dtype):
     """What a run holds from start to end: the picture (float64) and its targets in
     ``dtype`` (one array on the CPU, where the device's is the host's), with either the
     float64 targets of the load or, later, the epoch sampler's two permutations (int64,
     with batches), whichever is larger; the parameters with their gradients and Adam's
-    moments, the pixel grid's coordinates and plans when they are cached
-    (grid.PLAN_CACHE_PIXELS), and ``OVERHEAD``."""
-    s = np.dtype(dtype).itemsize
-    d, C = cfg.in_dims, cfg.out_channels
+    moments, ``grid_bytes``, and ``OVERHEAD``."""
+    s, C = np.dtype(dtype).itemsize, cfg.out_channels
     image = pixels * (8 * C + s * C + max(8 * C, 16 if batch else 0))
-    # cached: the plans and coordinates, and while the coordinates are made, the flat pixel
-    # index with its quotient and remainder (int64) and a column's two temporaries per axis
-    grid = pixels * (plan_bytes(cfg, dtype) + d * s + 24 + 2 * d * s) if pixels <= PLAN_CACHE_PIXELS else 0
-    return image + grid + param_bytes(cfg, dtype) + OVERHEAD
+    return image + grid_bytes(cfg, pixels, dtype) + param_bytes(cfg, dtype) + OVERHEAD
 
 
 def peak_bytes(cfg, pixels, batch, chunk, dtype, processes=1):
@@ -109,8 +114,7 @@ def device_bytes(cfg, pixels, batch, chunk, dtype):
     s = np.dtype(dtype).itemsize
     d, C = cfg.in_dims, cfg.out_channels
     cached = pixels <= PLAN_CACHE_PIXELS
-    grid = pixels * (plan_bytes(cfg, dtype) + d * s + 24 + 2 * d * s) if cached else 0
-    fixed = param_bytes(cfg, dtype) + pixels * s * C + grid
+    fixed = param_bytes(cfg, dtype) + pixels * s * C + grid_bytes(cfg, pixels, dtype)
     train = fixed + rows * (8 + d * s + C * s) + step_bytes(cfg, rows, dtype) + param_count(cfg) * s
     evaluated = pixels if cached else min(chunk, pixels)
     evaluate = fixed + evaluated * (C * s + d * s) + step_bytes(cfg, evaluated, dtype, backward=False)
