@@ -161,12 +161,20 @@ def report():
                + ("not yet known" if both is None else ", ".join(both) or "none")
                + f" ({sum(r['finished'] for r in study)} of the study's {len(study)} runs have finished)")
     studies.write_table(OUT, "activations_by_grid", table, ["equivalents", "activation"] + list(GRIDS)
-                        + ["worst gap (dB)"],
-                        lambda r: [r["equivalents"], r["activation"]]
-                        + ["-" if r[g] is None else f"{r[g]:.2f} ({r['rank'][g]})" for g in GRIDS]
-                        + ["-" if r["worst_gap"] is None else f"{r['worst_gap']:.2f}"],
+                        + ["worst gap (dB)"], lambda r: [r["equivalents"], r["activation"]] + grid_cells(r),
                         preface=f"Peak PSNR (dB), the mean of seeds {', '.join(map(str, SEEDS))}, with its rank on "
                                 f"that arrangement at that budget (quadtree is also coarse_to_fine); {verdict}.\n\n")
+    studies.write_table(OUT, "activations_by_seed", by_seed(study), ["equivalents", "seed", "activation"] + list(GRIDS)
+                        + ["worst gap (dB)"], lambda r: [r["equivalents"], r["seed"], r["activation"]] + grid_cells(r),
+                        preface="Peak PSNR (dB) of each seed alone, with its rank on that arrangement among that "
+                                "seed's runs at that budget, and the worst gap among them; \"-\" until the run "
+                                "finished (the worst gap: until the seed's runs at that budget finished).\n\n")
+
+
+def grid_cells(r):
+    """A ``by_grid`` row's cells: each arrangement's PSNR with its rank, and the worst gap."""
+    return (["-" if r[g] is None else f"{r[g]:.2f} ({r['rank'][g]})" for g in GRIDS]
+            + ["-" if r["worst_gap"] is None else f"{r['worst_gap']:.2f}"])
 
 
 def psnr_cell(r):
@@ -205,6 +213,13 @@ def by_grid(rows):
         everywhere[budget] = None if None in means else [
             r["activation"] for r in table if r["equivalents"] == budget and r["worst_gap"] <= TOLERANCE]
     return table, everywhere
+
+
+def by_seed(rows):
+    """``by_grid``'s table for each seed alone, a row per budget, seed and activation (its
+    "seed" added), so that a budget's first seed can be read before the second finished."""
+    table = [dict(r, seed=seed) for seed in SEEDS for r in by_grid([r for r in rows if r["seed"] == seed])[0]]
+    return sorted(table, key=lambda r: (r["equivalents"], r["seed"]))
 
 
 def answer(everywhere):

@@ -62,3 +62,21 @@ def test_a_diverged_run_shows_its_peak_before_it():
     study = load_script("activations")
     assert study.psnr_cell({"peak_psnr": 12.345, "diverged": True}) == "12.35 (diverged)"
     assert study.psnr_cell({"peak_psnr": None, "diverged": False}) == "-"
+
+
+def test_each_seed_has_its_own_ranks_and_gaps():
+    study = load_script("activations")
+    names, rows = list(study.SEARCH), []
+    for budget, seed, name, grid in __import__("itertools").product(study.BUDGETS, study.SEEDS, names, study.GRIDS):
+        psnr = 40.0 - names.index(name)                          # sine best, sine_siren 1 dB below, ...
+        if name == "sine_siren" and seed == 1:
+            psnr = 41.0                                          # ... but with seed 1 ahead everywhere
+        rows.append({"equivalents": budget, "seed": seed, "activation": name, "grid": grid,
+                     "peak_psnr": None if (budget, seed) == (600, 1) and name == names[-1] else psnr})
+    table = study.by_seed(rows)
+    assert [(r["equivalents"], r["seed"]) for r in table][::len(names)] == [(150, 0), (150, 1), (600, 0), (600, 1)]
+    row = {(r["equivalents"], r["seed"], r["activation"]): r for r in table}
+    assert row[(150, 0, "sine_siren")]["rank"]["quadtree"] == 2 and row[(150, 1, "sine_siren")]["rank"]["quadtree"] == 1
+    assert row[(150, 0, "sine")]["worst_gap"] == 0.0 and abs(row[(150, 1, "sine")]["worst_gap"] - 1.0) < 1e-9
+    assert row[(600, 1, "sine")]["quadtree"] == 40.0 and row[(600, 1, "sine")]["worst_gap"] is None   # a run missing
+    assert abs(study.by_grid(rows)[0][1]["quadtree"] - 40.0) < 1e-9                  # sine_siren's mean of 39 and 41
