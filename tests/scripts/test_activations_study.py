@@ -1,4 +1,6 @@
 """scripts/activations.py: its search, its frozen choice and the study's runs."""
+import itertools
+
 import pytest
 
 from tests.helpers import load_script
@@ -34,7 +36,7 @@ def test_study_waits_for_the_search_then_runs_the_short_budget_first(tmp_path, m
 def test_the_answer_names_the_activations_within_the_tolerance_everywhere():
     study = load_script("activations")
     names, rows = list(study.SEARCH), []
-    for budget, seed, name, grid in __import__("itertools").product(study.BUDGETS, study.SEEDS, names, study.GRIDS):
+    for budget, seed, name, grid in itertools.product(study.BUDGETS, study.SEEDS, names, study.GRIDS):
         psnr = 40.0 - names.index(name)                          # sine best, sine_siren 1 dB below, ...
         if name == "sine_siren":
             psnr = 39.7 if grid != "gray_code" or budget != 600 else 40.4   # 0.3 below, and once ahead
@@ -67,7 +69,7 @@ def test_a_diverged_run_shows_its_peak_before_it():
 def test_each_seed_has_its_own_ranks_and_gaps():
     study = load_script("activations")
     names, rows = list(study.SEARCH), []
-    for budget, seed, name, grid in __import__("itertools").product(study.BUDGETS, study.SEEDS, names, study.GRIDS):
+    for budget, seed, name, grid in itertools.product(study.BUDGETS, study.SEEDS, names, study.GRIDS):
         psnr = 40.0 - names.index(name)                          # sine best, sine_siren 1 dB below, ...
         if name == "sine_siren" and seed == 1:
             psnr = 41.0                                          # ... but with seed 1 ahead everywhere
